@@ -1,0 +1,3 @@
+"""The package version, single-sourced for pyproject.toml and ``insole --version``."""
+
+__version__ = "0.1.0"

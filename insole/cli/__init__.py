@@ -1,0 +1,32 @@
+"""The ``insole`` command line: a thin skin over the library, one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from insole._version import __version__
+from insole.cli import demo, info, layouts, repair
+from insole.cli._base import CONTEXT_SETTINGS, InsoleGroup
+
+
+@click.group(cls=InsoleGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="insole")
+def main() -> None:
+    """insole: an open pressure-insole gait lab.
+
+    Record, import, simulate and analyse plantar-pressure insoles, and turn
+    the results into honest reports.
+
+    \b
+    Examples:
+      insole demo                      # the whole pipeline on shipped sample data
+      insole info walk.h5              # summary and validation of a recording
+      insole info --backend            # which kernels are in use
+      insole layouts                   # the sensor layouts we know
+    """
+
+
+main.add_command(demo.cli, "demo")
+main.add_command(info.cli, "info")
+main.add_command(layouts.cli, "layouts")
+main.add_command(repair.cli, "repair")
