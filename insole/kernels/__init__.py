@@ -20,7 +20,7 @@ import numpy as np
 from insole.kernels import _reference
 
 #: Names of the compiled modules under ``insole._ext`` the Cython backend needs.
-COMPILED_MODULES: Final = ("frame_features",)
+COMPILED_MODULES: Final = ("frame_features", "stance", "segments", "region_pressure")
 
 #: Integer dtypes accepted as raw counts (anything else is converted to float64).
 COUNT_DTYPES: Final = (np.uint8, np.uint16, np.int16, np.int32)
@@ -208,6 +208,155 @@ def frame_features(
     return FrameFeatures(force, cop, region)
 
 
+class RegionPressure(NamedTuple):
+    """Per-frame, per-region peak value and loaded area (:func:`region_pressure`)."""
+
+    peak: np.ndarray  #: (n_frames, n_regions) highest loaded sensor value (kPa or N), 0 if none
+    loaded_area_mm2: np.ndarray  #: (n_frames, n_regions) loaded area, mm^2
+
+
+def region_pressure(
+    values: np.ndarray,
+    area_mm2: np.ndarray,
+    regions: RegionCSR,
+    *,
+    floor_value: float = 0.0,
+    offset: np.ndarray | None = None,
+    gain: np.ndarray | None = None,
+    num_threads: int | None = None,
+) -> RegionPressure:
+    """Peak sensor value and loaded area of every region in every frame.
+
+    Parameters
+    ----------
+    values : (n_frames, n_sensors) array_like
+        Physical values or raw counts (calibrated with ``offset``/``gain``).
+    area_mm2 : (n_sensors,) array_like
+        Sensor areas.
+    regions : RegionCSR
+        Sensor-to-region weights; a sensor belongs to a region when its weight is > 0.
+    floor_value : float
+        Noise floor: smaller values are unloaded.
+    offset, gain : (n_sensors,) array_like, optional
+        Per-sensor linear calibration fused into the kernel.
+    num_threads : int, optional
+        Threads for the compiled kernel.
+
+    Returns
+    -------
+    RegionPressure
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        raise ValueError(f"values must be 2-D (n_frames, n_sensors), got shape {arr.shape}")
+    n, m = arr.shape
+    if (offset is None) != (gain is None):
+        raise ValueError("give both offset and gain, or neither")
+    if arr.dtype not in _FLOAT_DTYPES and arr.dtype not in COUNT_DTYPES:
+        arr = arr.astype(np.float64)
+    arr = np.ascontiguousarray(arr)
+    peak = np.empty((n, regions.n_regions))
+    area = np.empty((n, regions.n_regions))
+    _impl("region_pressure")(
+        arr,
+        offset is not None,
+        _vector(offset, m, "offset", 0.0),
+        _vector(gain, m, "gain", 1.0),
+        float(floor_value),
+        _vector(area_mm2, m, "area_mm2", 1.0),
+        np.ascontiguousarray(regions.ptr, dtype=np.intp),
+        np.ascontiguousarray(regions.idx, dtype=np.intp),
+        np.ascontiguousarray(regions.weight, dtype=np.float64),
+        peak,
+        area,
+        int(num_threads or default_num_threads()),
+    )
+    return RegionPressure(peak, area)
+
+
+class StanceEvents(NamedTuple):
+    """Stances found by :func:`stance_events` (indices into the force series)."""
+
+    on_idx: np.ndarray  #: (k,) intp, first sample above the on-threshold
+    off_idx: np.ndarray  #: (k,) intp, first sample below the off-threshold (n if never)
+    ic_idx: np.ndarray  #: (k,) float64 fractional sample of initial contact (NaN if cut off)
+    to_idx: np.ndarray  #: (k,) float64 fractional sample of toe-off (NaN if cut off)
+
+
+def stance_events(force: np.ndarray, on: np.ndarray, off: np.ndarray, evt: np.ndarray) -> StanceEvents:
+    """Hysteresis stance detection with sub-sample event timing (science.md 2.2).
+
+    Parameters
+    ----------
+    force : (n,) array_like
+        Total force per frame (N).
+    on, off, evt : (n,) array_like or float
+        Per-frame thresholds: enter stance above ``on``, leave below ``off``;
+        events are timed where the force crosses ``evt``.
+
+    Returns
+    -------
+    StanceEvents
+
+    Examples
+    --------
+    >>> ev = stance_events(np.array([0, 0, 50, 100, 100, 40, 0, 0.0]), 60.0, 30.0, 20.0)
+    >>> ev.ic_idx.round(2).tolist(), ev.to_idx.round(2).tolist()
+    ([1.4], [5.5])
+    """
+    f = np.ascontiguousarray(force, dtype=np.float64)
+    if f.ndim != 1:
+        raise ValueError("force must be 1-D")
+    n = f.size
+    th = [np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))) for a in (on, off, evt)]
+    cap = n // 2 + 2
+    on_idx = np.empty(cap, dtype=np.intp)
+    off_idx = np.empty(cap, dtype=np.intp)
+    ic_idx = np.empty(cap)
+    to_idx = np.empty(cap)
+    k = _impl("stance_events", "stance")(f, *th, on_idx, off_idx, ic_idx, to_idx)
+    return StanceEvents(on_idx[:k].copy(), off_idx[:k].copy(), ic_idx[:k].copy(), to_idx[:k].copy())
+
+
+class SegmentStats(NamedTuple):
+    """Per-segment reductions from :func:`segment_reduce`."""
+
+    sums: np.ndarray  #: (n_segments, n_columns) NaN-ignoring sums
+    maxima: np.ndarray  #: (n_segments, n_columns) NaN-ignoring maxima (NaN if none)
+    argmax: np.ndarray  #: (n_segments, n_columns) frame index of the maximum (-1 if none)
+
+
+def segment_reduce(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> SegmentStats:
+    """NaN-ignoring sum, maximum and argmax of each column of ``x`` over frame ranges.
+
+    Parameters
+    ----------
+    x : (n_frames, n_columns) or (n_frames,) array_like
+        Per-frame series (e.g. region forces).
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges, one per step.
+
+    Returns
+    -------
+    SegmentStats
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    one_d = arr.ndim == 1
+    arr = np.ascontiguousarray(arr[:, None] if one_d else arr)
+    st = np.ascontiguousarray(starts, dtype=np.intp)
+    sp = np.ascontiguousarray(stops, dtype=np.intp)
+    if st.shape != sp.shape or st.ndim != 1:
+        raise ValueError("starts and stops must be 1-D of equal length")
+    if st.size and (st.min() < 0 or sp.max() > arr.shape[0] or np.any(sp < st)):
+        raise ValueError("segment ranges must lie inside the series and have stop >= start")
+    m, c = st.size, arr.shape[1]
+    sums, maxima, argmax = np.empty((m, c)), np.empty((m, c)), np.empty((m, c), dtype=np.intp)
+    _impl("segment_reduce", "segments")(arr, st, sp, sums, maxima, argmax)
+    if one_d:
+        return SegmentStats(sums[:, 0], maxima[:, 0], argmax[:, 0])
+    return SegmentStats(sums, maxima, argmax)
+
+
 __all__ = [
     "BACKEND",
     "BACKEND_REASON",
@@ -215,4 +364,7 @@ __all__ = [
     "RegionCSR",
     "default_num_threads",
     "frame_features",
+    "region_pressure",
+    "segment_reduce",
+    "stance_events",
 ]

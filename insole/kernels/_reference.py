@@ -67,3 +67,124 @@ def frame_features(
         np.add.at(weights[:, r], region_idx[sl], region_w[sl])
     region_out[:] = force @ weights
 
+
+def stance_events(
+    force: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    evt: np.ndarray,
+    on_idx: np.ndarray,
+    off_idx: np.ndarray,
+    ic_idx: np.ndarray,
+    to_idx: np.ndarray,
+) -> int:
+    """Hysteresis stance detection with sub-sample events (science.md 2.2); returns the stance count.
+
+    State: swing -> stance when ``force > on``, stance -> swing when
+    ``force < off`` (the recording starts in swing).  ``on_idx``: first stance
+    sample; ``off_idx``: first swing sample (``n`` if the recording ends in
+    stance).  Initial contact: linear crossing of ``evt`` between the last
+    sample at or below ``evt`` before ``on_idx`` and the next one; toe-off:
+    crossing between the last sample above ``evt`` and the first at or below
+    it from ``off_idx`` on; NaN when that sample does not exist.
+    """
+    n = force.size
+    above_on = force > on
+    below_off = force < off
+    # hysteresis: the state is the last decisive sample (+1 above on, -1 below off)
+    decisive = np.where(above_on, 1, np.where(below_off, -1, 0))
+    idx = np.where(decisive != 0, np.arange(n), -1)
+    last = np.maximum.accumulate(idx) if n else idx
+    state = np.where(last >= 0, decisive[np.maximum(last, 0)], -1)
+    stance = state == 1
+    starts = np.flatnonzero(stance[1:] & ~stance[:-1]) + 1
+    if n and stance[0]:
+        starts = np.concatenate([[0], starts])
+    ends = np.flatnonzero(~stance[1:] & stance[:-1]) + 1
+    if n and stance[-1]:
+        ends = np.concatenate([ends, [n]])
+    count = starts.size
+    le = force <= evt
+    last_le = np.maximum.accumulate(np.where(le, np.arange(n), -1)) if n else np.zeros(0, int)
+    next_le = np.minimum.accumulate(np.where(le, np.arange(n), n)[::-1])[::-1] if n else np.zeros(0, int)
+    g = force - evt
+    for s in range(count):  # per stance, not per frame
+        i, e = starts[s], ends[s]
+        on_idx[s], off_idx[s] = i, e
+        j = last_le[i - 1] if i > 0 else -1
+        if j < 0:
+            ic_idx[s] = np.nan
+        else:
+            f0, f1 = g[j], g[j + 1]
+            ic_idx[s] = j + (0.0 - f0) / (f1 - f0) if f1 != f0 else float(j)
+        k = next_le[e] if e < n else n
+        if e >= n or k >= n:
+            to_idx[s] = np.nan
+        else:
+            f0, f1 = g[k - 1], g[k]
+            to_idx[s] = (k - 1) + f0 / (f0 - f1) if f0 != f1 else float(k)
+    return count
+
+
+def segment_reduce(
+    x: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    sums: np.ndarray,
+    maxima: np.ndarray,
+    argmax: np.ndarray,
+) -> None:
+    """NaN-ignoring sum, maximum and index of the maximum of ``x[starts[s]:stops[s]]`` per column.
+
+    An empty range, or a column that is all NaN in it, gives sum 0, maximum
+    NaN and argmax -1.
+    """
+    for s in range(starts.size):  # per step, vectorised over frames and columns
+        seg = x[starts[s]:stops[s]]
+        sums[s] = np.nansum(seg, axis=0) if seg.shape[0] else 0.0
+        if seg.shape[0] == 0:
+            maxima[s], argmax[s] = np.nan, -1
+            continue
+        valid = ~np.isnan(seg)
+        filled = np.where(valid, seg, -np.inf)
+        am = np.argmax(filled, axis=0)
+        any_valid = valid.any(axis=0)
+        maxima[s] = np.where(any_valid, filled[am, np.arange(seg.shape[1])], np.nan)
+        argmax[s] = np.where(any_valid, am + starts[s], -1)
+
+
+def region_pressure(
+    values: np.ndarray,
+    calibrated: bool,
+    offset: np.ndarray,
+    gain: np.ndarray,
+    floor_value: float,
+    area_mm2: np.ndarray,
+    region_ptr: np.ndarray,
+    region_idx: np.ndarray,
+    region_w: np.ndarray,
+    peak_out: np.ndarray,
+    area_out: np.ndarray,
+    num_threads: int,
+) -> None:
+    """Per frame and region: highest loaded value and loaded area.
+
+    ``peak[i, r] = max(p[i, j] for sensors j of region r, loaded)`` (0 if none);
+    ``area[i, r] = sum(w_jr * area_j for loaded sensors j)``, a sensor being
+    loaded when ``p > 0`` and ``p >= floor_value``.
+    """
+    del num_threads
+    p = np.asarray(values, dtype=np.float64)
+    if calibrated:
+        p = (p - offset) * gain
+    loaded = (p > 0.0) & (p >= floor_value)
+    lp = np.where(loaded, p, 0.0)
+    for r in range(peak_out.shape[1]):  # per region, vectorised over frames
+        sl = slice(region_ptr[r], region_ptr[r + 1])
+        idx, w = region_idx[sl], region_w[sl]
+        if idx.size == 0:
+            peak_out[:, r] = 0.0
+            area_out[:, r] = 0.0
+            continue
+        peak_out[:, r] = lp[:, idx].max(axis=1)
+        area_out[:, r] = loaded[:, idx] @ (w * area_mm2[idx])
