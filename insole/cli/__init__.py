@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from insole._version import __version__
-from insole.cli import demo, info, layouts, repair
+from insole.cli import demo, info, layouts, repair, simulate
 from insole.cli._base import CONTEXT_SETTINGS, InsoleGroup
 
 
@@ -30,3 +30,4 @@ main.add_command(demo.cli, "demo")
 main.add_command(info.cli, "info")
 main.add_command(layouts.cli, "layouts")
 main.add_command(repair.cli, "repair")
+main.add_command(simulate.cli, "simulate")

@@ -62,6 +62,28 @@ def test_info_missing_file(runner, tmp_path):
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
+def test_simulate_then_info(runner, tmp_path):
+    out = tmp_path / "w.h5"
+    res = runner.invoke(main, ["simulate", "-o", str(out), "--layout", "moticon-16", "--duration", "5", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["info", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "layout moticon-16" in res.output and "valid: yes" in res.output and "truth" in res.output
+
+
+def test_simulate_bad_option_one_line(runner, tmp_path):
+    res = runner.invoke(main, ["simulate", "-o", str(tmp_path / "x.h5"), "--layout", "no-such-layout"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_repair_nothing_to_do(runner, tmp_path):
+    out = tmp_path / "w.h5"
+    runner.invoke(main, ["simulate", "-o", str(out), "--duration", "2"])
+    res = runner.invoke(main, ["repair", str(out)])
+    assert res.exit_code == 0 and "nothing to repair" in res.output
+
+
 def test_repair_foreign_file(runner, tmp_path):
     path = tmp_path / "x.h5"
     path.write_text("hello")
