@@ -4,6 +4,8 @@ The public API is re-exported here lazily, so ``import insole`` stays light:
 
 - :func:`insole.open_recording`, :func:`insole.read_recording`: the recording file
 - :func:`insole.get_layout`, :func:`insole.list_layouts`: sensor layouts
+- :func:`insole.read`: import any supported file (docs/formats.md)
+- :func:`insole.simulate`: synthetic recordings with known truth (docs/simulation.md)
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from insole._version import __version__
 
 _LAZY = {
+    "read": "insole.io",
+    "simulate": "insole.simulate",
     "open_recording": "insole.store",
     "read_recording": "insole.store",
     "write_recording": "insole.store",

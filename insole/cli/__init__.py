@@ -5,7 +5,17 @@ from __future__ import annotations
 import click
 
 from insole._version import __version__
-from insole.cli import demo, info, layouts, repair, simulate
+from insole.cli import (
+    calibrate,
+    demo,
+    export,
+    formats,
+    import_,
+    info,
+    layouts,
+    repair,
+    simulate,
+)
 from insole.cli._base import CONTEXT_SETTINGS, InsoleGroup
 
 
@@ -23,10 +33,16 @@ def main() -> None:
       insole info walk.h5              # summary and validation of a recording
       insole info --backend            # which kernels are in use
       insole layouts                   # the sensor layouts we know
+      insole import walk.txt -o walk.h5 # a vendor or DIY recording into our format
+      insole simulate -o sim.h5        # a synthetic recording with known truth
     """
 
 
+main.add_command(calibrate.cli, "calibrate")
 main.add_command(demo.cli, "demo")
+main.add_command(export.cli, "export")
+main.add_command(formats.cli, "formats")
+main.add_command(import_.cli, "import")
 main.add_command(info.cli, "info")
 main.add_command(layouts.cli, "layouts")
 main.add_command(repair.cli, "repair")

@@ -1,0 +1,1 @@
+"""One module per file format; each exposes ``FORMAT`` (a :class:`insole.io.FormatSpec`)."""
