@@ -20,7 +20,7 @@ import numpy as np
 from insole.kernels import _reference
 
 #: Names of the compiled modules under ``insole._ext`` the Cython backend needs.
-COMPILED_MODULES: Final = ("frame_features", "stance", "segments", "region_pressure")
+COMPILED_MODULES: Final = ("frame_features", "protocol_v1", "stance", "segments", "region_pressure")
 
 #: Integer dtypes accepted as raw counts (anything else is converted to float64).
 COUNT_DTYPES: Final = (np.uint8, np.uint16, np.int16, np.int32)
