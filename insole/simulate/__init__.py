@@ -92,7 +92,8 @@ class SimulationParams:
     rpm : float
         Heel-raise metronome (reps/min; 30 = up on one beat, down on the next at 60 bpm).
     noise, drift, nonlinearity, hysteresis, crosstalk, saturation, drop_rate
-        Realism knobs (:class:`insole.simulate._realism.Realism`).
+        Realism knobs (:class:`insole.simulate._realism.Realism`); readings below three
+        times the noise are zeroed, as devices with a noise threshold do.
     adc_bits : int, optional
         Store raw ADC counts of this many bits plus a calibration, like a DIY insole.
     """
@@ -179,7 +180,7 @@ class SimulationParams:
     def realism(self) -> Realism:
         """The imperfection knobs."""
         return Realism(self.noise, self.drift, self.nonlinearity, self.hysteresis, self.crosstalk,
-                       self.saturation, self.drop_rate)
+                       self.saturation, self.drop_rate, dead_band=3.0 * self.noise)
 
     def resolved_duration_s(self) -> float:
         """Duration actually simulated."""
@@ -289,12 +290,14 @@ def _stance_segments(p: SimulationParams, geom: LayoutGeometry, foot: str, rng: 
     for _ in range(TEMPLATE_POOL):
         si = float(np.clip(si_base + rng.normal(0.0, 1.0), lo, hi))
         bias = float(np.clip(p.ml_bias + rng.normal(0.0, 0.05), -1, 1))
-        ap0 = si / 100.0
+        # a COP can only lie between the layout's first and last sensor (loadsol's forefoot
+        # zones end at ap 0.73): the strike point is kept where the device can show it
+        ap0 = float(np.clip(si / 100.0, *geom.reachable_ap()))
         strike = (ap0, geom.axis_ml(ap0) + 0.06 * bias)
         weights, _ = M.stance_site_weights(k_rows, pattern, route, bias, hallux_share)
-        tpl, _cop = template(geom, weights, strike)
+        tpl, cop = template(geom, weights, strike)
         templates.append(tpl)
-        si_pool.append(100.0 * strike[0])
+        si_pool.append(100.0 * float(cop[0, 0]))  # the generative COP at initial contact
         shares = _region_shares(geom, tpl, force_bw_rows)
         measured = geom.layout.measured_regions()
         if "hallux" in measured and "lesser_toes" in measured:
@@ -339,15 +342,15 @@ def _mix_segments(geom: LayoutGeometry, mixes: list[dict[str, float]], targets_s
     rows = np.vstack([M.mixture_weights(m) for m in mixes])
     dists, centres = geom.site_matrix(None)
     mix = rows @ dists
-    cop = rows @ centres
-    target_mm = geom.to_mm(cop)
+    target_mm = geom.to_mm(rows @ centres)
     if targets_shift_mm is not None:
         target_mm = target_mm + np.asarray(targets_shift_mm)
+    target_mm = geom.project_into_hull(target_mm)
     from insole.simulate._spread import tilt
 
     tilted = tilt(mix, geom.xy_mm, target_mm)
     tpl = (tilted / np.where(geom.n_per_unit > 0, geom.n_per_unit, np.inf)).astype(np.float32)
-    cop_norm = np.column_stack([target_mm[:, 1] / geom.layout.length_mm, target_mm[:, 0] / geom.layout.width_mm])
+    cop_norm = geom.to_norm(target_mm)
     return _Segments("mix", tpl[None], mix_fn=fn_factory), cop_norm
 
 
@@ -362,7 +365,7 @@ def _classify_top(geom: LayoutGeometry, mix: dict[str, float]) -> tuple[str, flo
     fore = sum(share[n] for n in ("mth1", "mth2_3", "mth4_5", "hallux", "lesser_toes"))
     medial = (share["hallux"] + share["mth1"] + 0.5 * share["mth2_3"]) / fore
     lateral = (share["mth4_5"] + share["lesser_toes"]) / fore
-    centres = np.array([M.SITES[n][:2] for n in names])
+    centres = np.array([geom.site_centres[n] for n in names])
     ap, ml = w @ centres
     _s, d = geom.layout.foot_axis_frame(np.array([ap]), np.array([ml]))
     d = float(np.asarray(d).ravel()[0])

@@ -48,13 +48,13 @@ END_CLASSES = ("hallux/first ray", "central", "lateral drift")
 RFS_MAX_PCT, MFS_MAX_PCT = 100.0 / 3.0, 200.0 / 3.0
 #: Default strike index per pattern (% of insole length) and the range random
 #: draws use: at least 3 % of length away from the class boundaries.
-STRIKE_DEFAULT_PCT = {"RFS": 20.0, "MFS": 50.0, "FFS": 74.0}
+STRIKE_DEFAULT_PCT = {"RFS": 18.0, "MFS": 50.0, "FFS": 74.0}
 STRIKE_RANGE_PCT = {"RFS": (17.0, 28.0), "MFS": (38.0, 62.0), "FFS": (71.0, 77.0)}
 
 #: Toe-off mixtures over the last part of stance per route (site -> weight).
 ROUTE_MIX = {
     "first-ray": {"hallux": 0.50, "mth1": 0.28, "mth2_3": 0.14, "lesser_toes": 0.06, "mth4_5": 0.02},
-    "central": {"mth2_3": 0.45, "hallux": 0.12, "mth1": 0.10, "lesser_toes": 0.25, "mth4_5": 0.08},
+    "central": {"mth2_3": 0.50, "hallux": 0.18, "mth1": 0.12, "lesser_toes": 0.12, "mth4_5": 0.08},
     "lateral": {"mth4_5": 0.42, "lesser_toes": 0.40, "mth2_3": 0.12, "hallux": 0.04, "mth1": 0.02},
 }
 #: Heel-raise top positions per end class (site -> weight).
@@ -64,7 +64,7 @@ TOP_MIX = {
     "lateral drift": {"mth4_5": 0.40, "lesser_toes": 0.30, "mth2_3": 0.20, "mth1": 0.05, "hallux": 0.05},
 }
 #: Default hallux share of the toe load per route.
-ROUTE_HALLUX_SHARE = {"first-ray": 0.75, "central": 0.35, "lateral": 0.10}
+ROUTE_HALLUX_SHARE = {"first-ray": 0.75, "central": 0.60, "lateral": 0.10}
 
 
 def strike_pattern(strike_index_pct: float) -> str:

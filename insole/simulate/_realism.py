@@ -39,6 +39,9 @@ class Realism:
         Values clip here (sensor units).
     drop_rate : float
         Probability that a frame is lost on the link.
+    dead_band : float
+        Readings below this (sensor units) read 0, like a device's noise threshold
+        (F-Scan exports carry ``NOISE_THRESHOLD``; Moticon zeroes its sensors).
     """
 
     noise: float = 0.0
@@ -48,6 +51,7 @@ class Realism:
     crosstalk: float = 0.0
     saturation: float | None = None
     drop_rate: float = 0.0
+    dead_band: float = 0.0
 
     @property
     def is_ideal(self) -> bool:
@@ -97,6 +101,8 @@ class RealismApplier:
             v = v + np.float32(r.noise) * self.rng.standard_normal(v.shape, dtype=np.float32)
         if r.noise or r.drift:
             np.maximum(v, 0.0, out=v)
+        if r.dead_band:
+            v[v < np.float32(r.dead_band)] = 0.0
         if r.saturation:
             np.minimum(v, np.float32(r.saturation), out=v)
         return v.astype(np.float32, copy=False)
