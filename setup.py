@@ -57,9 +57,11 @@ def _compiler_has_openmp() -> bool:
 
 
 OPENMP = _compiler_has_openmp()
-# Reassociation lets the compiler vectorise floating-point sums; unlike -ffast-math it keeps
-# NaN and infinity semantics (the COP is NaN below the force threshold), so no -ffinite-math-only.
-FP_ARGS = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math"]
+# No -fassociative-math / -ffast-math: with reassociation the vectoriser peels loops by memory
+# alignment, so a frame's sums (and its COP) would depend on where the frame sits in a block,
+# and chunked analysis would not equal whole-file analysis bit for bit. Kernels that want
+# vector width keep explicit, fixed-order partial sums instead.
+FP_ARGS = ["-fno-math-errno", "-fno-trapping-math"]
 COMPILE_ARGS = ["-O3", *FP_ARGS] + (["-O0", "-g"] if DEBUG else []) + (["-fopenmp"] if OPENMP else [])
 LINK_ARGS = ["-fopenmp"] if OPENMP else []
 

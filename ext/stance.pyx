@@ -20,49 +20,59 @@ def stance_events(
 
     Swing -> stance when ``force > on``; stance -> swing when ``force < off``.
     For each stance, ``on_idx`` is the first stance sample and ``off_idx`` the
-    first swing sample (``n`` when the recording ends in stance).  The event
-    times are refined on ``evt``: initial contact is the crossing of ``evt``
-    between the last sample before the ``on`` crossing with ``force <= evt``
-    and the next sample, linearly interpolated (a fractional sample index);
-    toe-off likewise between the last sample above and the first sample at
-    or below ``evt`` after the ``off`` crossing.  NaN where the recording
-    starts or ends inside the stance.
+    first swing sample (``n`` when the recording ends in stance).  Events are
+    refined on ``evt`` within the neighbouring swings only: initial contact is
+    the linear crossing of ``evt`` after the last sample at or below it since
+    the previous stance ended; toe-off the crossing before the first sample at
+    or below it before the next stance begins.  When the force does not fall
+    to ``evt`` in that swing (a sensor offset, a very short swing), the event
+    is the crossing of ``on`` (initial contact) or ``off`` (toe-off) instead.
+    NaN where the recording starts or ends inside the stance.
 
     Outputs must have room for ``n // 2 + 1`` stances.
     """
     cdef Py_ssize_t n = force.shape[0]
     cdef Py_ssize_t i, j, k
     cdef Py_ssize_t count = 0
+    cdef Py_ssize_t last_off = 0
     cdef bint stance = False
-    cdef double f0, f1
+    cdef double g0, g1
     with nogil:
         for i in range(n):
             if not stance:
                 if force[i] > on[i]:
                     stance = True
                     on_idx[count] = i
-                    j = i - 1
-                    while j >= 0 and force[j] > evt[j]:
-                        j = j - 1
-                    if j < 0:
+                    if i == 0:
                         ic_idx[count] = NAN
                     else:
-                        f0 = force[j] - evt[j]
-                        f1 = force[j + 1] - evt[j + 1]
-                        ic_idx[count] = j + (0.0 - f0) / (f1 - f0) if f1 != f0 else <double>j
+                        j = i - 1
+                        while j >= last_off and force[j] > evt[j]:
+                            j = j - 1
+                        if j >= last_off:
+                            g0 = force[j] - evt[j]
+                            g1 = force[j + 1] - evt[j + 1]
+                            ic_idx[count] = j + (0.0 - g0) / (g1 - g0) if g1 != g0 else <double>j
+                        else:
+                            g0 = force[i - 1] - on[i - 1]
+                            g1 = force[i] - on[i]
+                            ic_idx[count] = (i - 1) + (0.0 - g0) / (g1 - g0) if g1 != g0 else <double>i
             else:
                 if force[i] < off[i]:
                     stance = False
                     off_idx[count] = i
+                    last_off = i
                     k = i
-                    while k < n and force[k] > evt[k]:
+                    while k < n and force[k] > evt[k] and force[k] <= on[k]:
                         k = k + 1
-                    if k >= n:
-                        to_idx[count] = NAN
+                    if k < n and force[k] <= evt[k]:
+                        g0 = force[k - 1] - evt[k - 1]
+                        g1 = force[k] - evt[k]
+                        to_idx[count] = (k - 1) + g0 / (g0 - g1) if g0 != g1 else <double>k
                     else:
-                        f0 = force[k - 1] - evt[k - 1]
-                        f1 = force[k] - evt[k]
-                        to_idx[count] = (k - 1) + f0 / (f0 - f1) if f0 != f1 else <double>k
+                        g0 = force[i - 1] - off[i - 1]
+                        g1 = force[i] - off[i]
+                        to_idx[count] = (i - 1) + g0 / (g0 - g1) if g0 != g1 else <double>i
                     count = count + 1
         if stance:
             off_idx[count] = n

@@ -6,6 +6,7 @@ The public API is re-exported here lazily, so ``import insole`` stays light:
 - :func:`insole.get_layout`, :func:`insole.list_layouts`: sensor layouts
 - :func:`insole.read`: import any supported file (docs/formats.md)
 - :func:`insole.simulate`: synthetic recordings with known truth (docs/simulation.md)
+- :func:`insole.analyze`: per-step gait metrics (docs/analysis.md)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from insole._version import __version__
 _LAZY = {
     "read": "insole.io",
     "simulate": "insole.simulate",
+    "analyze": "insole.analysis",
     "open_recording": "insole.store",
     "read_recording": "insole.store",
     "write_recording": "insole.store",

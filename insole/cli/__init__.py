@@ -6,6 +6,7 @@ import click
 
 from insole._version import __version__
 from insole.cli import (
+    analyze,
     calibrate,
     demo,
     export,
@@ -35,9 +36,11 @@ def main() -> None:
       insole layouts                   # the sensor layouts we know
       insole import walk.txt -o walk.h5 # a vendor or DIY recording into our format
       insole simulate -o sim.h5        # a synthetic recording with known truth
+      insole analyze walk.h5 --json walk.json
     """
 
 
+main.add_command(analyze.cli, "analyze")
 main.add_command(calibrate.cli, "calibrate")
 main.add_command(demo.cli, "demo")
 main.add_command(export.cli, "export")

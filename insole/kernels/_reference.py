@@ -83,10 +83,12 @@ def stance_events(
     State: swing -> stance when ``force > on``, stance -> swing when
     ``force < off`` (the recording starts in swing).  ``on_idx``: first stance
     sample; ``off_idx``: first swing sample (``n`` if the recording ends in
-    stance).  Initial contact: linear crossing of ``evt`` between the last
-    sample at or below ``evt`` before ``on_idx`` and the next one; toe-off:
-    crossing between the last sample above ``evt`` and the first at or below
-    it from ``off_idx`` on; NaN when that sample does not exist.
+    stance).  Initial contact: linear crossing of ``evt`` after the last
+    sample at or below ``evt`` since the previous stance ended; toe-off: the
+    crossing before the first sample at or below ``evt`` before the next
+    stance begins.  Without such a sample in that swing, the crossing of
+    ``on`` (initial contact) or ``off`` (toe-off) is used instead; NaN when
+    the recording starts or ends inside the stance.
     """
     n = force.size
     above_on = force > on
@@ -107,22 +109,33 @@ def stance_events(
     le = force <= evt
     last_le = np.maximum.accumulate(np.where(le, np.arange(n), -1)) if n else np.zeros(0, int)
     next_le = np.minimum.accumulate(np.where(le, np.arange(n), n)[::-1])[::-1] if n else np.zeros(0, int)
-    g = force - evt
+    g_evt, g_on, g_off = force - evt, force - on, force - off
+
+    def crossing(g: np.ndarray, j: int, rising: bool) -> float:
+        g0, g1 = g[j], g[j + 1]
+        if g0 == g1:
+            return float(j if rising else j + 1)
+        return j + ((0.0 - g0) / (g1 - g0) if rising else g0 / (g0 - g1))
+
     for s in range(count):  # per stance, not per frame
         i, e = starts[s], ends[s]
         on_idx[s], off_idx[s] = i, e
-        j = last_le[i - 1] if i > 0 else -1
-        if j < 0:
+        previous_off = ends[s - 1] if s > 0 else 0
+        if i == 0:
             ic_idx[s] = np.nan
+        elif last_le[i - 1] >= previous_off:
+            ic_idx[s] = crossing(g_evt, last_le[i - 1], rising=True)
         else:
-            f0, f1 = g[j], g[j + 1]
-            ic_idx[s] = j + (0.0 - f0) / (f1 - f0) if f1 != f0 else float(j)
-        k = next_le[e] if e < n else n
-        if e >= n or k >= n:
+            ic_idx[s] = crossing(g_on, i - 1, rising=True)
+        if e >= n:
             to_idx[s] = np.nan
+            continue
+        next_start = starts[s + 1] if s + 1 < count else n
+        k = next_le[e]
+        if k < next_start:
+            to_idx[s] = crossing(g_evt, k - 1, rising=False)
         else:
-            f0, f1 = g[k - 1], g[k]
-            to_idx[s] = (k - 1) + f0 / (f0 - f1) if f0 != f1 else float(k)
+            to_idx[s] = crossing(g_off, e - 1, rising=False)
     return count
 
 

@@ -169,3 +169,19 @@ def test_backend_is_visible_and_compiled_unless_asked_otherwise():
         assert kernels.BACKEND == "cython", kernels.BACKEND_REASON
         for name in kernels.COMPILED_MODULES:
             importlib.import_module(f"insole._ext.{name}")
+
+
+@pytest.mark.parametrize("n_sensors", [16, 99, 1260])
+def test_result_of_a_frame_does_not_depend_on_its_position(n_sensors):
+    """Chunked analysis must equal whole-file analysis bit for bit: a frame's features may not
+    depend on where the frame sits in memory (alignment) or in the block."""
+    rng = np.random.default_rng(n_sensors)
+    values = rng.gamma(0.7, 60.0, (2000, n_sensors)).astype(np.float32)
+    values[rng.random(values.shape) < 0.5] = 0
+    csr = kernels.RegionCSR.from_dense(rng.random((n_sensors, 9)) * (rng.random((n_sensors, 9)) < 0.3))
+    args = (np.ones(n_sensors), np.linspace(0, 1, n_sensors), np.linspace(-0.5, 0.5, n_sensors), csr)
+    whole = kernels.frame_features(values, *args)
+    for start, stop in ((1, 38), (37, 1500), (3, 4), (1001, 2000)):
+        part = kernels.frame_features(values[start:stop].copy(), *args)
+        for w, p in zip(whole, part):
+            np.testing.assert_array_equal(w[start:stop], p)

@@ -140,3 +140,15 @@ def test_region_pressure_known_answer(backend, monkeypatch):
     r = kernels.region_pressure(values, np.array([100.0, 100.0, 50.0]), csr, floor_value=10.0)
     np.testing.assert_allclose(r.peak, [[20.0, 300.0], [0.0, 0.0]])
     np.testing.assert_allclose(r.loaded_area_mm2, [[50.0, 100.0], [0.0, 0.0]])
+
+
+def test_swing_that_stays_above_the_event_threshold(backend):
+    # a sensor offset keeps the swing at 25 N, above evt (20) but below off (30):
+    # the toe-off search must not run into the next stance
+    f = np.array([0, 100, 100, 25, 25, 25, 100, 100, 0, 0.0])
+    ev = kernels.stance_events(f, 60.0, 30.0, 20.0)
+    assert ev.on_idx.tolist() == [1, 6]
+    # toe-off and the next initial contact fall back to the off / on crossings
+    assert ev.to_idx[0] == pytest.approx(2 + 70 / 75)
+    assert ev.ic_idx[1] == pytest.approx(5 + 35 / 75)
+    assert ev.ic_idx[0] == pytest.approx(0.2) and ev.to_idx[1] == pytest.approx(7.8)
