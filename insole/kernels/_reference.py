@@ -51,21 +51,20 @@ def frame_features(
     force = np.where(loaded, p * scale, 0.0)
     total = force.sum(axis=1)
     n_loaded = loaded.sum(axis=1)
+    # plain row sums, not BLAS products: a frame's result must not depend on where the frame
+    # sits in memory (chunked analysis equals whole-file analysis bit for bit)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cop_ap = (force @ ap) / total
-        cop_ml = (force @ ml) / total
+        cop_ap = (force * ap).sum(axis=1) / total
+        cop_ml = (force * ml).sum(axis=1) / total
     invalid = (total <= 0.0) | (total < cop_min_force_n) | (n_loaded < min_active)
     cop_ap[invalid] = np.nan
     cop_ml[invalid] = np.nan
     force_out[:] = total
     cop_out[:, 0] = cop_ap
     cop_out[:, 1] = cop_ml
-    n_regions = region_out.shape[1]
-    weights = np.zeros((p.shape[1], n_regions))
-    for r in range(n_regions):
+    for r in range(region_out.shape[1]):  # per region, vectorised over frames
         sl = slice(region_ptr[r], region_ptr[r + 1])
-        np.add.at(weights[:, r], region_idx[sl], region_w[sl])
-    region_out[:] = force @ weights
+        region_out[:, r] = (force[:, region_idx[sl]] * region_w[sl]).sum(axis=1)
 
 
 def stance_events(
@@ -201,3 +200,122 @@ def region_pressure(
             continue
         peak_out[:, r] = lp[:, idx].max(axis=1)
         area_out[:, r] = loaded[:, idx] @ (w * area_mm2[idx])
+
+
+# ---------------------------------------------------------------------------- step kernels
+# Twins of ext/step_kernels.pyx: one short NumPy/SciPy expression per frame range.
+
+
+def segment_sum(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, sums: np.ndarray) -> None:
+    """Sum of each column of ``x[starts[s]:stops[s]]``, as ``x[a:b, j].sum()``.
+
+    NumPy's pairwise summation, NaN propagates, an empty range sums to 0.
+    """
+    for s in range(starts.size):  # per range and column, vectorised over frames
+        for c in range(x.shape[1]):
+            sums[s, c] = x[starts[s]:stops[s], c].sum()
+
+
+def segment_first(
+    x: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    thresholds: np.ndarray,
+    below: bool,
+    count: bool,
+    first_out: np.ndarray,
+    count_out: np.ndarray,
+) -> None:
+    """First index ``i`` in ``[starts[s], stops[s])`` with ``x[i] >= thresholds[s]``
+    (``x[i] < thresholds[s]`` when ``below``), -1 if none; with ``count`` also how many
+    frames of the range satisfy the test.  NaN never satisfies either test.
+    """
+    for s in range(starts.size):  # per range, vectorised over frames
+        seg = x[starts[s]:stops[s]]
+        hit = seg < thresholds[s] if below else seg >= thresholds[s]
+        idx = np.flatnonzero(hit)
+        first_out[s] = starts[s] + idx[0] if idx.size else -1
+        if count:
+            count_out[s] = idx.size
+
+
+def segment_resample(
+    x: np.ndarray,
+    y: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    grid: np.ndarray,
+    out: np.ndarray,
+    unsorted: np.ndarray,
+) -> None:
+    """``np.interp(grid, x[ok], y[ok])`` per range (``ok``: both finite), NaN outside
+    ``[x[ok][0], x[ok][-1]]`` (never extrapolates) and when fewer than 2 points are ok.
+
+    ``unsorted[s]`` flags ranges whose ``x[ok]`` decreases somewhere (interpolated all the same).
+    """
+    for s in range(starts.size):  # per range, vectorised over frames and grid points
+        xs, ys = x[starts[s]:stops[s]], y[starts[s]:stops[s]]
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        xs, ys = xs[ok], ys[ok]
+        unsorted[s] = bool(np.any(np.diff(xs) < 0))
+        if xs.size < 2:
+            out[s] = np.nan
+            continue
+        row = np.interp(grid, xs, ys)
+        row[(grid < xs[0]) | (grid > xs[-1])] = np.nan
+        out[s] = row
+
+
+def segment_sosfiltfilt(
+    sos: np.ndarray,
+    zi: np.ndarray,
+    x: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    padlen: int,
+    out: np.ndarray,
+) -> None:
+    """``scipy.signal.sosfiltfilt(sos, x[a:b], axis=0, padlen=padlen)`` into ``out[a:b]`` per
+    range (``zi``, ``sosfilt_zi(sos)``, is recomputed by SciPy; every range must be longer
+    than ``padlen``).  Rows outside the ranges are left untouched.
+    """
+    from scipy.signal import sosfiltfilt
+
+    del zi
+    for s in range(starts.size):  # per range
+        out[starts[s]:stops[s]] = sosfiltfilt(sos, x[starts[s]:stops[s]], axis=0, padlen=padlen)
+
+
+def segment_first_peak(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, min_prominence: float, out: np.ndarray) -> None:
+    """Index of the first peak of ``x[a:b]`` with prominence >= ``min_prominence``
+    (``scipy.signal.find_peaks``, the whole range as window), -1 if none.
+    """
+    from scipy.signal import find_peaks
+
+    for s in range(starts.size):  # per range
+        peaks, _ = find_peaks(x[starts[s]:stops[s]], prominence=min_prominence)
+        out[s] = starts[s] + peaks[0] if peaks.size else -1
+
+
+def sensor_accumulate(
+    values: np.ndarray,
+    loaded: np.ndarray,
+    calibrated: bool,
+    offset: np.ndarray,
+    gain: np.ndarray,
+    floor_value: float,
+    peak: np.ndarray,
+    sums: np.ndarray,
+) -> None:
+    """Per-sensor maximum and sum, over the frames flagged in ``loaded``, of the physical
+    value ``p`` (``(count - offset) * gain`` when ``calibrated``), with ``p`` counted as 0
+    unless ``p >= floor_value``; accumulated into ``peak`` and ``sums`` frame by frame.
+    """
+    p = np.asarray(values[loaded.astype(bool)], dtype=np.float64)
+    if calibrated:
+        p = (p - offset) * gain
+    p = np.where(p >= floor_value, p, 0.0)
+    if p.shape[0]:
+        np.maximum(peak, p.max(axis=0), out=peak)
+        # frame by frame from the running sums (a cumulative sum adds in that order)
+        sums[:] = np.concatenate([sums[None, :], p]).cumsum(axis=0)[-1]
