@@ -8,13 +8,16 @@ from insole._version import __version__
 from insole.cli import (
     analyze,
     calibrate,
+    compare,
     demo,
     export,
     formats,
+    history,
     import_,
     info,
     layouts,
     repair,
+    report,
     simulate,
 )
 from insole.cli._base import CONTEXT_SETTINGS, InsoleGroup
@@ -37,16 +40,21 @@ def main() -> None:
       insole import walk.txt -o walk.h5 # a vendor or DIY recording into our format
       insole simulate -o sim.h5        # a synthetic recording with known truth
       insole analyze walk.h5 --json walk.json
+      insole report walk.h5 -o walk.html --lang nl
+      insole compare week0.h5 week8.h5 -o progress.html
     """
 
 
 main.add_command(analyze.cli, "analyze")
 main.add_command(calibrate.cli, "calibrate")
+main.add_command(compare.cli, "compare")
 main.add_command(demo.cli, "demo")
 main.add_command(export.cli, "export")
 main.add_command(formats.cli, "formats")
+main.add_command(history.cli, "history")
 main.add_command(import_.cli, "import")
 main.add_command(info.cli, "info")
 main.add_command(layouts.cli, "layouts")
 main.add_command(repair.cli, "repair")
+main.add_command(report.cli, "report")
 main.add_command(simulate.cli, "simulate")

@@ -1,4 +1,4 @@
-"""``insole demo``: run the pipeline on generated and shipped sample data."""
+"""``insole demo``: simulated and shipped real recordings through analysis into reports."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from insole.cli._base import CONTEXT_SETTINGS
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.option("-o", "--out-dir", default="insole-demo", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the demo's recordings and results.")
-def cli(out_dir: str) -> None:
-    """Run insole end to end on sample data and print where the results are.
+@click.option("-o", "--out-dir", default="insole-demo", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo's recordings and reports (files in it are replaced).")
+def cli(out_dir: Path) -> None:
+    """Run insole end to end and print where the reports are.
 
-    Generates a sample recording with a fixed seed (nothing is downloaded),
-    writes it as an insole HDF5 file, validates it and computes per-frame
-    features with the compiled kernels.
+    Simulates (with fixed seeds; nothing is downloaded) three walks of one
+    subject eight weeks apart, a run and a heel-raise test, imports the real
+    Moticon walk shipped with insole, analyses them all and writes reports:
+    clinician (English, Dutch, PDF), runner, heel-raise, the real walk (too
+    short to judge, and saying so), a before/after comparison and a history.
 
     \b
     Examples:
@@ -26,5 +28,5 @@ def cli(out_dir: str) -> None:
     """
     from insole.demo import run_demo
 
-    for line in run_demo(Path(out_dir)):
+    for line in run_demo(out_dir):
         click.echo(line)
