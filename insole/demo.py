@@ -48,7 +48,7 @@ def _recordings(rec_dir: Path) -> dict[str, Path]:
     paths["heel_raise"] = _simulate(rec_dir / "heel_raise.h5", layout="moticon-16", task="heel-raise", reps=10, fatigue_drift=1.0,
                                     seed=31, subject="demo-01", metadata={"recorded_at": "2026-03-09T09:45:00", "footwear": "barefoot",
                                                                           "red_flags": NO_RED_FLAGS})
-    with resources.as_file(resources.files("insole").joinpath("data", REAL_RECORDING)) as real:
+    with resources.as_file(resources.files("insole") / "data" / REAL_RECORDING) as real:
         rec = read(real, task="walk", subject_id="moticon-sample")
     paths["moticon"] = rec_dir / "moticon_walk.h5"
     rec.save(paths["moticon"], overwrite=True)
