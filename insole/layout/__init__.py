@@ -221,7 +221,7 @@ def _cached_layout(name: str, side: str, size: str | None) -> SensorLayout:
 
 @cache
 def _definition(name: str) -> dict[str, Any]:
-    text = resources.files(__name__).joinpath("data", f"{name}.json").read_text(encoding="utf-8")
+    text = (resources.files(__name__) / "data" / f"{name}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -24,7 +24,7 @@ _NUMERIC = re.compile(r"^[−+\-]?[\d.,]+(\s?(%|ms|s|N|kPa|BW/s|BW))?(\s?±\s?[\
 
 @cache
 def _template(name: str) -> str:
-    return resources.files("insole.report").joinpath("templates", name).read_text(encoding="utf-8")
+    return (resources.files("insole.report") / "templates" / name).read_text(encoding="utf-8")
 
 
 def _e(text: str) -> str:

@@ -86,7 +86,7 @@ def placeholders(message: str) -> set[str]:
 def _load(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"no report messages for language {lang!r}; use one of {', '.join(LANGUAGES)}")
-    text = resources.files("insole.report").joinpath("messages", f"{lang}.json").read_text(encoding="utf-8")
+    text = (resources.files("insole.report") / "messages" / f"{lang}.json").read_text(encoding="utf-8")
     return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
 
 
