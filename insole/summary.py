@@ -67,6 +67,10 @@ def summarize_file(path: str | os.PathLike) -> str:
             sync = fr.sync
             if sync:
                 lines.append(f"  clock fit: residual {sync.get('residual_ms', float('nan')):.2f} ms over {int(sync.get('n_points', 0))} points")
+        sync_group = rec.h5.get(schema.SYNC)
+        if sync_group is not None and "lr_error_ms" in sync_group.attrs:
+            lines.append(f"left/right sync error: {float(sync_group.attrs['lr_error_ms']):.2f} ms "
+                         f"(clocks drifted apart {float(sync_group.attrs.get('lr_drift_ms', float('nan'))):.1f} ms)")
         attrs = md.to_attrs()
         shown = {k: v for k, v in attrs.items() if k != "sampling_rate_hz"}
         if shown:

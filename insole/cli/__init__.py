@@ -8,14 +8,18 @@ from insole._version import __version__
 from insole.cli import (
     analyze,
     calibrate,
+    check,
     compare,
     demo,
+    emulate,
     export,
     formats,
     history,
     import_,
     info,
     layouts,
+    ports,
+    record,
     repair,
     report,
     simulate,
@@ -42,19 +46,25 @@ def main() -> None:
       insole analyze walk.h5 --json walk.json
       insole report walk.h5 -o walk.html --lang nl
       insole compare week0.h5 week8.h5 -o progress.html
+      insole emulate --pty &            # a virtual insole, prints its port
+      insole record /dev/pts/5 -o rec.h5 --layout pedar-99 --duration 30
     """
 
 
 main.add_command(analyze.cli, "analyze")
 main.add_command(calibrate.cli, "calibrate")
+main.add_command(check.cli, "check")
 main.add_command(compare.cli, "compare")
 main.add_command(demo.cli, "demo")
+main.add_command(emulate.cli, "emulate")
 main.add_command(export.cli, "export")
 main.add_command(formats.cli, "formats")
 main.add_command(history.cli, "history")
 main.add_command(import_.cli, "import")
 main.add_command(info.cli, "info")
 main.add_command(layouts.cli, "layouts")
+main.add_command(ports.cli, "ports")
+main.add_command(record.cli, "record")
 main.add_command(repair.cli, "repair")
 main.add_command(report.cli, "report")
 main.add_command(simulate.cli, "simulate")

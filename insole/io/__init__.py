@@ -76,10 +76,11 @@ class FormatSpec:
 
 def _builtin_formats() -> dict[str, FormatSpec]:
     """The built-in formats, in identification order (most specific first)."""
-    from insole.io.formats import csv_dialects, fscan, gaitpdb, loadsol, moticon, native
+    from insole.io.formats import csv_dialects, fscan, gaitpdb, loadsol, moticon, native, v1_capture
 
     specs = [
         native.FORMAT,
+        v1_capture.FORMAT,
         moticon.FORMAT,
         moticon.REPORT_FORMAT,
         fscan.FORMAT,
