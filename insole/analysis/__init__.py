@@ -3,7 +3,9 @@
 :func:`analyze` streams each foot through the compiled kernels (per-frame
 features, stance detection, per-step reductions), computes the per-step
 metrics and per-foot summaries, and returns an :class:`AnalysisResult` whose
-JSON form is documented in docs/analysis.md (``schema_version`` 1.0).
+JSON form is documented in docs/analysis.md (``schema_version`` 1.0).  Feet
+are analysed one after the other; once a foot's steps are measured its
+per-frame region series are released, so memory holds those of one foot.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +56,49 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def _stats(values: list) -> dict[str, float | None]:
-    arr = np.array([v for v in values if v is not None], dtype=float)
+def _stats(values) -> dict[str, float | None]:
+    """Mean, SD (n - 1) and median of the finite values (None and NaN are left out)."""
+    arr = values if isinstance(values, np.ndarray) else np.array([v for v in values if v is not None], dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0:
         return {"mean": None, "sd": None, "median": None}
     return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if arr.size > 1 else 0.0, "median": float(np.median(arr))}
+
+
+def _stats_many(columns: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:
+    """:func:`_stats` of many float columns of one length; the all-finite ones in one batch.
+
+    NumPy reduces each row of a 2-D array along its last axis exactly as it reduces that
+    row alone, so the batch gives the same numbers as one call per column.
+    """
+    out: dict[str, dict[str, float | None]] = {}
+    full = [k for k, c in columns.items() if c.size > 1 and np.isfinite(c).all()]
+    if len(full) > 1:
+        matrix = np.stack([columns[k] for k in full])
+        mean, sd, median = matrix.mean(axis=1), matrix.std(axis=1, ddof=1), np.median(matrix, axis=1)
+        for k, m, d, md in zip(full, mean.tolist(), sd.tolist(), median.tolist()):
+            out[k] = {"mean": m, "sd": d, "median": md}
+    return {k: out[k] if k in out else _stats(c) for k, c in columns.items()}
+
+
+def _columns(rows: list[dict], keys: list[str]) -> list[tuple]:
+    """``[s.get(k) for s in rows]`` for every key ``k`` (one pass when all rows have all keys)."""
+    if not keys:
+        return []
+    if not rows:
+        return [() for _ in keys]
+    try:
+        values = list(map(itemgetter(*keys), rows))
+    except KeyError:
+        return [tuple(s.get(k) for s in rows) for k in keys]
+    return list(zip(*values)) if len(keys) > 1 else [tuple(values)]
+
+
+def _column(values) -> np.ndarray | None:
+    """A float array of a metric over steps (None -> NaN); None unless some value is a number."""
+    if not any(isinstance(v, (int, float, np.floating)) and v is not None for v in values):
+        return None
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 def symmetry_angle_pct(left: float, right: float) -> float:
@@ -180,12 +220,15 @@ def _cross_foot(steps_by_foot: dict[str, list[dict]]) -> None:
     for foot in feet:
         own = steps_by_foot[foot]
         ic = np.array([s["ic_s"] for s in own], float)
-        for i, s in enumerate(own):
-            nxt = ic[i + 1] if i + 1 < ic.size else np.nan
-            s["stride_time_s"] = nxt - s["ic_s"]
-            s["swing_time_s"] = nxt - s["to_s"]
-            s["duty_factor"] = s["contact_time_s"] / s["stride_time_s"] if np.isfinite(s["stride_time_s"]) and s["stride_time_s"] > 0 else np.nan
-            s["stance_pct"] = 100.0 * s["duty_factor"] if np.isfinite(s["duty_factor"]) else np.nan
+        to = np.array([s["to_s"] for s in own], float)
+        ct = np.array([s["contact_time_s"] for s in own], float)
+        nxt = np.append(ic[1:], np.nan)
+        stride = nxt - ic
+        with np.errstate(invalid="ignore", divide="ignore"):
+            duty = np.where(np.isfinite(stride) & (stride > 0), ct / stride, np.nan)
+            stance = np.where(np.isfinite(duty), 100.0 * duty, np.nan)
+        for s, st, sw, d, sp in zip(own, stride.tolist(), (nxt - to).tolist(), duty.tolist(), stance.tolist()):
+            s["stride_time_s"], s["swing_time_s"], s["duty_factor"], s["stance_pct"] = st, sw, d, sp
         other = [f for f in feet if f != foot]
         if not other:
             for s in own:
@@ -194,15 +237,66 @@ def _cross_foot(steps_by_foot: dict[str, list[dict]]) -> None:
         o = steps_by_foot[other[0]]
         oic = np.array([s["ic_s"] for s in o], float)
         oto = np.array([s["to_s"] for s in o], float)
-        for s in own:
-            later = oic[oic > s["ic_s"]]
-            s["step_time_s"] = float(later[0] - s["ic_s"]) if later.size else np.nan
-            after_to = oic[oic > s["to_s"]] if np.isfinite(s["to_s"]) else np.zeros(0)
-            s["flight_time_s"] = float(after_to[0] - s["to_s"]) if after_to.size and (after_to[0] - s["to_s"]) > 0 else 0.0
-            overlap = np.clip(np.minimum(oto, s["to_s"]) - np.maximum(oic, s["ic_s"]), 0, None)
-            overlap = overlap[np.isfinite(overlap)]
-            stride = s["stride_time_s"]
-            s["double_support_pct"] = float(100.0 * overlap.sum() / stride) if np.isfinite(stride) and stride > 0 else np.nan
+        columns = _contralateral(ic, to, stride, oic, oto)
+        if columns is None:  # events out of order: step by step
+            _contralateral_loop(own, oic, oto)
+            continue
+        for s, st, fl, ds in zip(own, *(c.tolist() for c in columns)):
+            s["step_time_s"], s["flight_time_s"], s["double_support_pct"] = st, fl, ds
+
+
+def _contralateral_loop(own: list[dict], oic: np.ndarray, oto: np.ndarray) -> None:
+    for s in own:
+        later = oic[oic > s["ic_s"]]
+        s["step_time_s"] = float(later[0] - s["ic_s"]) if later.size else np.nan
+        after_to = oic[oic > s["to_s"]] if np.isfinite(s["to_s"]) else np.zeros(0)
+        s["flight_time_s"] = float(after_to[0] - s["to_s"]) if after_to.size and (after_to[0] - s["to_s"]) > 0 else 0.0
+        overlap = np.clip(np.minimum(oto, s["to_s"]) - np.maximum(oic, s["ic_s"]), 0, None)
+        overlap = overlap[np.isfinite(overlap)]
+        stride = s["stride_time_s"]
+        s["double_support_pct"] = float(100.0 * overlap.sum() / stride) if np.isfinite(stride) and stride > 0 else np.nan
+
+
+def _contralateral(ic, to, stride, oic, oto) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Step time, flight time and double support of every step at once (as :func:`_contralateral_loop`).
+
+    Needs the other foot's events in time order (None otherwise).  A stance overlaps the
+    other foot's stances ``[lo, hi)``; the summed overlap equals NumPy's sum of the
+    per-stance overlaps whenever at most two are non-zero (walking has two, running
+    none); other stances are summed step by step.
+    """
+    fin_ic = oic[np.isfinite(oic)]
+    both = np.isfinite(oic) & np.isfinite(oto)
+    o_ic, o_to = oic[both], oto[both]
+    if np.any(np.diff(fin_ic) < 0) or np.any(np.diff(o_ic) < 0) or np.any(np.diff(o_to) < 0) or np.any(o_to < o_ic):
+        return None
+    n = ic.size
+    j = np.searchsorted(fin_ic, ic, side="right")
+    has_later = np.isfinite(ic) & (j < fin_ic.size)
+    step_time = np.where(has_later, fin_ic[np.minimum(j, max(fin_ic.size - 1, 0))] - ic if fin_ic.size else np.nan, np.nan)
+    j = np.searchsorted(fin_ic, to, side="right")
+    after = np.isfinite(to) & (j < fin_ic.size)
+    gap = fin_ic[np.minimum(j, max(fin_ic.size - 1, 0))] - to if fin_ic.size else np.full(n, np.nan)
+    with np.errstate(invalid="ignore"):
+        flight = np.where(after & (gap > 0), gap, 0.0)
+    # stances of the other foot overlapping [ic, to]: o_to > ic and o_ic < to
+    ok = np.isfinite(ic) & np.isfinite(to)
+    lo = np.searchsorted(o_to, np.where(ok, ic, np.inf), side="right")
+    hi = np.searchsorted(o_ic, np.where(ok, to, -np.inf), side="left")
+    count = np.where(ok, np.maximum(hi - lo, 0), 0)
+    total = np.zeros(n)
+    for k in range(2):  # the first two overlaps, in order
+        take = count > k
+        jj = np.where(take, lo + k, 0)
+        if o_ic.size:
+            ov = np.clip(np.minimum(o_to[jj], to) - np.maximum(o_ic[jj], ic), 0, None)
+            total = np.where(take, total + ov, total)
+    for i in np.flatnonzero(count > 2):  # three or more: NumPy's own sum
+        overlap = np.clip(np.minimum(oto, to[i]) - np.maximum(oic, ic[i]), 0, None)
+        total[i] = overlap[np.isfinite(overlap)].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ds = np.where(np.isfinite(stride) & (stride > 0), 100.0 * total / stride, np.nan)
+    return step_time, flight, ds
 
 
 def _gait_mode(steps_by_foot: dict[str, list[dict]]) -> str:
@@ -226,21 +320,29 @@ def _summary(steps: list[dict], fr: FootFrames, p: AnalysisParams, bw: float | N
     inc = [s for s in steps if not s["excluded"]]
     summary: dict[str, Any] = {"n_steps": len(inc), "n_steps_total": len(steps), "n_excluded": len(steps) - len(inc)}
     numeric = [k for k in (steps[0] if steps else {}) if k not in _NOT_NUMERIC]
-    for key in numeric:
-        vals = [s.get(key) for s in inc]
-        if any(isinstance(v, (int, float, np.floating)) and v is not None for v in vals):
-            summary[key] = _stats(vals)
+    numbers = {}
+    for key, values in zip(numeric, _columns(inc, numeric)):
+        column = _column(values)
+        if column is not None:
+            numbers[key] = column
+    summary.update(_stats_many(numbers))
     stride = summary.get("stride_time_s", {}).get("mean")
-    summary["cadence_spm"] = _stats([120.0 / s["stride_time_s"] for s in inc if s.get("stride_time_s") and s["stride_time_s"] > 0])
-    for key in CATEGORICAL:
-        summary[f"{key}_counts"] = dict(Counter(s.get(key) for s in inc if s.get(key) is not None))
+    strides = np.array([s["stride_time_s"] if s.get("stride_time_s") else np.nan for s in inc], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summary["cadence_spm"] = _stats(120.0 / strides[strides > 0])
+    for key, values in zip(CATEGORICAL, _columns(inc, list(CATEGORICAL))):
+        summary[f"{key}_counts"] = dict(Counter(v for v in values if v is not None))
     regions: dict[str, Any] = {}
+    per_step = [s["regions"] for s in inc if s.get("regions")]
     for r in CANONICAL:
-        per = [s["regions"].get(r) for s in inc if s.get("regions")]
+        per = [reg.get(r) for reg in per_step]
         if not per or all(x is None for x in per):
             regions[r] = "not measured"
             continue
-        regions[r] = {mk: _stats([x.get(mk) for x in per if x]) for mk in per[0] or {}}
+        present = [x for x in per if x]
+        metrics = list(per[0] or {})
+        regions[r] = _stats_many({mk: np.array([np.nan if v is None else v for v in values], dtype=float)
+                                  for mk, values in zip(metrics, _columns(present, metrics))})
     summary["regions"] = regions
     ct = summary.get("contact_time_s", {})
     if ct.get("mean"):
@@ -329,21 +431,26 @@ def _analyze(rec, start_s, end_s, body_mass_kg, p, progress, block_frames) -> An
     lo, hi, window_source = _window(rec, start_s, end_s)
     task = md.task or "unknown"
     frames: dict[str, FootFrames] = {}
-    for foot in rec.feet:
-        fr_reader = rec.foot(foot)
-        t_all = fr_reader.t_host_s()
-        i0 = int(np.searchsorted(t_all, lo, side="left")) if np.isfinite(lo) else 0
-        i1 = int(np.searchsorted(t_all, hi, side="right")) if np.isfinite(hi) else t_all.size
-        if progress:
-            progress(f"{foot}: reading {i1 - i0} frames")
-        frames[foot] = foot_frames(fr_reader, body_mass_kg=bm, start=i0, stop=i1, block_frames=block_frames)
-    fs = sampling_rate_hz(next(iter(frames.values())).t_s, md.sampling_rate_hz) if frames else float("nan")
+    fs: float | None = None
     feet_out: dict[str, Any] = {}
     curves: dict[str, dict[str, np.ndarray]] = {}
     steps_by_foot: dict[str, list[dict]] = {}
     details: dict[str, Any] = {}
     running = task == "run"
-    for foot, fr in frames.items():
+    # one foot at a time: its per-frame region series are dropped once its steps are measured,
+    # so memory holds the region series of one foot only
+    for foot in rec.feet:
+        fr_reader = rec.foot(foot)
+        t_all = fr_reader.t_host_s()
+        i0 = int(np.searchsorted(t_all, lo, side="left")) if np.isfinite(lo) else 0
+        i1 = int(np.searchsorted(t_all, hi, side="right")) if np.isfinite(hi) else t_all.size
+        del t_all
+        if progress:
+            progress(f"{foot}: reading {i1 - i0} frames")
+        fr = foot_frames(fr_reader, body_mass_kg=bm, start=i0, stop=i1, block_frames=block_frames)
+        if fs is None:  # the first foot's rate serves both
+            fs = sampling_rate_hz(fr.t_s, md.sampling_rate_hz)
+        frames[foot] = fr if task == "static" else fr.without_region_series()
         if fr.n_frames < 3:
             warnings.append(f"{foot}: no frames in the analysed window")
             steps_by_foot[foot] = []
@@ -362,6 +469,9 @@ def _analyze(rec, start_s, end_s, body_mass_kg, p, progress, block_frames) -> An
         details[foot] = {"layout": fr.layout.name, "unit": fr.unit, "reference_force_n": th.reference_n,
                          "reference_source": th.reference_source, "force_lowpass_hz": th.lowpass_hz,
                          "frames": fr.n_frames, "saturated_or_flat": bool(np.ptp(fr.force_n) == 0)}
+        del fr, steps, rows, c
+    if fs is None:
+        fs = float("nan")
     _cross_foot(steps_by_foot)
     for foot, rows in steps_by_foot.items():
         if not rows and task not in ("static", "balance", "heel-raise"):

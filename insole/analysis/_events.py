@@ -105,7 +105,7 @@ def detect_steps(t_s: np.ndarray, force_n: np.ndarray, fs: float, *, body_mass_k
     if provisional_ref > 0:
         ev = _detect(f, base, provisional_ref, p)
         if ev.on_idx.size:
-            peaks = kernels.segment_reduce(f, ev.on_idx, np.maximum(ev.off_idx, ev.on_idx + 1)).maxima
+            peaks = kernels.segment_stats(f, ev.on_idx, np.maximum(ev.off_idx, ev.on_idx + 1)).maxima
             peaks = peaks[np.isfinite(peaks)]
     median_peak = float(np.median(peaks) - np.median(base)) if peaks.size else float("nan")
     bw = body_mass_kg * GRAVITY if body_mass_kg else None
@@ -128,7 +128,7 @@ def detect_steps(t_s: np.ndarray, force_n: np.ndarray, fs: float, *, body_mass_k
     min_peak = (p.min_peak_run if running else p.min_peak_walk) * ref
     # 1. fragments too weak to be a step (a toe tap, a light touch before the strike) go
     #    first, so that the chatter rule cannot merge them into the step next to them
-    stats = kernels.segment_reduce(f, on_idx, np.maximum(off_idx, on_idx + 1))
+    stats = kernels.segment_stats(f, on_idx, np.maximum(off_idx, on_idx + 1))
     peak = stats.maxima - base[np.clip(on_idx, 0, n - 1)]
     strong = peak >= min_peak
     ic_s, to_s, ic_idx, to_idx, on_idx, off_idx, peak = (a[strong] for a in (ic_s, to_s, ic_idx, to_idx, on_idx, off_idx, peak))

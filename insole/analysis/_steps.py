@@ -1,14 +1,24 @@
 """Per-step metrics of one foot: COP path, strike, medial/lateral loading, hallux, regions, loading rate.
 
-Sums, maxima and their positions over each step's frames come from the
-compiled :func:`insole.kernels.segment_reduce`; the rest works on the short
-per-step slices of per-frame series (a loop over steps, never over frames).
+All steps of a foot are computed together, never in a loop over steps or frames.
+The frames of every step are gathered once (a frame -> step map); each per-step
+window of a metric (a stance sub-phase, the end of stance, the strike window, the
+valid-COP frames, ...) is a mask over those frames, and the compiled kernels of
+:mod:`insole.kernels` reduce the masked frames per step: sums exactly as NumPy sums
+a slice (``segment_sum``), maxima, minima and their positions (``segment_stats``), the first
+frame past a per-step threshold (``segment_first``), gait-line resampling
+(``segment_resample``), zero-phase COP filtering of each contiguous valid-COP run
+(``segment_sosfiltfilt``) and impact peaks (``segment_first_peak``).  Each metric
+keeps the definition, and the floating-point operations, of the per-step
+formulation in docs/analysis.md: results equal a step-by-step evaluation.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from scipy.signal import butter, find_peaks, sosfiltfilt
+from scipy.signal import butter
 
 from insole import kernels
 from insole.analysis._events import Steps
@@ -22,6 +32,10 @@ TOES = ("hallux", "lesser_toes")
 FOREFOOT_AND_TOES = MTH + TOES
 CANONICAL = ("heel_medial", "heel_lateral", "midfoot_medial", "midfoot_lateral", *MTH, *TOES)
 STRIKE_RFS_MAX, STRIKE_MFS_MAX = 100.0 / 3.0, 200.0 / 3.0
+#: Keys of a step without a hallux region, in the order of the step dict.
+HALLUX_KEYS = ("hallux_peak_pressure_kpa", "hallux_max_force_n", "hallux_max_force_bw", "hallux_fti_share",
+               "hallux_toe_share", "hallux_mth1_ratio", "hallux_contact_pct", "hallux_onset_rel_heel_off_ms",
+               "medial_pushoff_share", "cop_to_mean_s", "cop_to_mean_d")
 
 
 def strike_pattern(si_pct: float) -> str | None:
@@ -71,64 +85,123 @@ class AxisGeometry:
 
     def cpei(self, s: np.ndarray, d: np.ndarray) -> float:
         """CPEI (%) of one stance's valid COP path (science.md 4.1); NaN when undefined."""
-        if s.size < 3 or not np.isfinite(self.width_at_q) or self.width_at_q <= 0:
-            return float("nan")
-        above = np.flatnonzero(s >= self.s_q)
-        if above.size == 0 or above[0] == 0:
-            return float("nan")
-        k = above[0]
-        frac = (self.s_q - s[k - 1]) / (s[k] - s[k - 1]) if s[k] != s[k - 1] else 0.0
-        d_cop = d[k - 1] + frac * (d[k] - d[k - 1])
-        s0, s1, d0, d1 = s[0], s[-1], d[0], d[-1]
-        if s1 == s0:
-            return float("nan")
-        d_c = d0 + (self.s_q - s0) / (s1 - s0) * (d1 - d0)
-        return float(100.0 * (d_c - d_cop) / self.width_at_q)
+        out = self.cpei_steps(s, d, np.array([0]), np.array([s.size]))
+        return float(out[0])
+
+    def cpei_steps(self, s: np.ndarray, d: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """CPEI (%) of many stances at once: ``s[a:b], d[a:b]`` (from :meth:`project`) is one valid COP path.
+
+        The COP crosses the line at ``s_q`` (2/3 of the outline along the axis) between its
+        last point below and first point at or beyond it; CPEI is the distance of that
+        crossing from the straight line joining the path's first and last points, in % of
+        the outline width there.  NaN with fewer than 3 points, without a crossing, when
+        the path starts beyond ``s_q`` or when its first and last points have the same ``s``.
+        """
+        n = starts.size
+        if n == 0 or s.size == 0 or not np.isfinite(self.width_at_q) or self.width_at_q <= 0:
+            return np.full(n, np.nan)
+        k = kernels.segment_first(s, starts, stops, np.full(n, self.s_q)).first
+        ok = (stops - starts >= 3) & (k > starts)
+        k = np.where(ok, k, np.minimum(starts + 1, s.size - 1))
+        km = np.maximum(k - 1, 0)
+        last = np.clip(stops - 1, 0, s.size - 1)
+        first = np.minimum(starts, s.size - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ds = s[k] - s[km]
+            frac = np.where(ds != 0, (self.s_q - s[km]) / ds, 0.0)
+            d_cop = d[km] + frac * (d[k] - d[km])
+            s0, s1, d0, d1 = s[first], s[last], d[first], d[last]
+            ok &= s1 != s0
+            d_c = d0 + (self.s_q - s0) / (s1 - s0) * (d1 - d0)
+            out = 100.0 * (d_c - d_cop) / self.width_at_q
+        return np.where(ok, out, np.nan)
 
 
-def _nan_stats(x: np.ndarray) -> tuple[float, float, float, float]:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return (np.nan,) * 4
-    return float(x.mean()), float(x.max()), float(x.min()), float(x.max() - x.min())
+class _Gather(NamedTuple):
+    """Positions of the selected frames (into the gathered frames), grouped by step."""
+
+    pos: np.ndarray  #: positions, in step order
+    starts: np.ndarray  #: (n_steps,) first entry of each step in ``pos``
+    stops: np.ndarray  #: (n_steps,) one past its last entry
+    counts: np.ndarray  #: (n_steps,) entries per step
+
+    def first(self) -> np.ndarray:
+        """Position of each step's first selected frame, -1 if none."""
+        if self.pos.size == 0:
+            return np.full(self.counts.size, -1, dtype=np.intp)
+        return np.where(self.counts > 0, self.pos[np.minimum(self.starts, self.pos.size - 1)], -1)
+
+    def last(self) -> np.ndarray:
+        """Position of each step's last selected frame, -1 if none."""
+        if self.pos.size == 0:
+            return np.full(self.counts.size, -1, dtype=np.intp)
+        return np.where(self.counts > 0, self.pos[np.maximum(self.stops - 1, 0)], -1)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-step sum of ``values`` (over all gathered frames) at the selected frames, as NumPy sums."""
+        return kernels.segment_sum(values[self.pos], self.starts, self.stops)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Per-step ``np.mean`` of the selected values; NaN for a step with none."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.counts > 0, self.sum(values) / self.counts, np.nan)
 
 
-def _resample(tau: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(y) & np.isfinite(tau)
-    if ok.sum() < 2:
-        return np.full(grid.size, np.nan)
-    tt, yy = tau[ok], y[ok]
-    out = np.interp(grid, tt, yy)
-    out[(grid < tt[0]) | (grid > tt[-1])] = np.nan  # never extrapolate
+class _StepFrames:
+    """The frames of all steps of a foot, gathered in step order (a step's frames stay in order)."""
+
+    def __init__(self, k0: np.ndarray, k1: np.ndarray) -> None:
+        self.n_steps = int(k0.size)
+        self.k0, self.k1 = k0, k1
+        self.lengths = (k1 - k0).astype(np.intp)
+        self.stops = np.cumsum(self.lengths)
+        self.starts = self.stops - self.lengths
+        total = int(self.stops[-1]) if self.n_steps else 0
+        self.sid = np.repeat(np.arange(self.n_steps, dtype=np.intp), self.lengths)  #: step of each gathered frame
+        self.frame = np.arange(total, dtype=np.intp) - self.starts[self.sid] + k0[self.sid]  #: its frame index
+
+    def select(self, mask: np.ndarray) -> _Gather:
+        """Group the gathered frames where ``mask`` is true by step."""
+        pos = np.flatnonzero(mask)
+        counts = np.bincount(self.sid[pos], minlength=self.n_steps).astype(np.intp)
+        stops = np.cumsum(counts)
+        return _Gather(pos, stops - counts, stops, counts)
+
+    def to_position(self, frame: np.ndarray) -> np.ndarray:
+        """Gathered position of each step's frame index (-1 stays -1)."""
+        return np.where(frame >= 0, frame - self.k0 + self.starts, -1)
+
+
+def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]``, NaN where ``idx`` is -1."""
+    if values.size == 0:
+        return np.full(idx.shape, np.nan)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)
+
+
+def _column_sum(x: np.ndarray, columns: list[int]) -> np.ndarray:
+    """``sum(x[:, c] for c in columns)`` in Python's order (``0 + first + second ...``)."""
+    out = 0 + x[:, columns[0]]
+    for c in columns[1:]:
+        out = out + x[:, c]
     return out
 
 
-def _first_at_least(x: np.ndarray, level: float) -> int:
-    hit = np.flatnonzero(x >= level)
-    return int(hit[0]) if hit.size else -1
+def _range_count(flags: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Number of true flags in each range."""
+    before = np.concatenate([[0], np.cumsum(flags, dtype=np.intp)])
+    return before[stops] - before[starts]
 
 
-def _loading_rate(force_bw: np.ndarray, dt: float, p: AnalysisParams) -> tuple[float, float, str | None]:
-    """VALR, VILR (BW/s) and the method (science.md 7.1)."""
-    n = force_bw.size
-    if n < 8:
-        return np.nan, np.nan, None
-    early = force_bw[: max(3, int(0.25 * n))]
-    pk, _ = find_peaks(early, prominence=0.1)
-    if pk.size:
-        ip_idx, method = int(pk[0]), "impact peak"
-    else:
-        ip_idx, method = round(0.13 * (n - 1)), "surrogate 13% stance"
-    ip = force_bw[ip_idx]
-    if ip <= 0:
-        return np.nan, np.nan, None
-    seg = force_bw[: ip_idx + 1]
-    i20, i80 = _first_at_least(seg, 0.2 * ip), _first_at_least(seg, 0.8 * ip)
-    if i20 < 0 or i80 <= i20:
-        return np.nan, np.nan, method
-    valr = (force_bw[i80] - force_bw[i20]) / ((i80 - i20) * dt)
-    vilr = float(np.max(np.diff(force_bw[i20:i80 + 1])) / dt)
-    return float(valr), vilr, method
+def _balance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """100 (a - b) / (a + b) (%) where both are finite and a + b > 0, else NaN."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = np.isfinite(a) & np.isfinite(b) & ((a + b) > 0)
+        return np.where(ok, 100.0 * (a - b) / (a + b), np.nan)
+
+
+def _none_where(values: np.ndarray, absent: bool) -> list:
+    return [None] * values.size if absent else values.tolist()
 
 
 def step_metrics(fr: FootFrames, steps: Steps, *, fs: float, body_weight_n: float | None, reference_n: float,
@@ -146,226 +219,356 @@ def step_metrics(fr: FootFrames, steps: Steps, *, fs: float, body_weight_n: floa
     lay = fr.layout
     n_steps = steps.n
     dt = 1.0 / fs
+    bw = body_weight_n
     names = (*fr.region_names, *AXIS_REGIONS)
     col = {name: i for i, name in enumerate(names)}
+    region_index = {name: i for i, name in enumerate(fr.region_names)}
     measured = set(lay.measured_regions())
     has = {r: (r in measured) for r in CANONICAL}
-    region_stats = kernels.segment_reduce(fr.region_force_n, steps.k0, steps.k1)
-    peak_stats = kernels.segment_reduce(fr.region_peak, steps.k0, steps.k1)
-    area_stats = kernels.segment_reduce(fr.region_area_mm2, steps.k0, steps.k1)
-    fti = region_stats.sums * dt  # N s
-    axis = AxisGeometry(lay)
-    grid = np.linspace(0.0, 1.0, GAIT_LINE_POINTS)
+    kpa = fr.unit == "kPa"
+    grid_sub = all(s in measured for s in ("mth2", "mth3", "mth4", "mth5"))
     curves = {
         "gait_line_insole": np.full((n_steps, GAIT_LINE_POINTS, 2), np.nan),
         "gait_line_axis": np.full((n_steps, GAIT_LINE_POINTS, 2), np.nan),
         "force_curve_n": np.full((n_steps, GAIT_LINE_POINTS), np.nan),
     }
+    if n_steps == 0:
+        return [], curves
+    k0 = np.ascontiguousarray(steps.k0, dtype=np.intp)
+    k1 = np.ascontiguousarray(steps.k1, dtype=np.intp)
+    rf_all = np.ascontiguousarray(fr.region_force_n)
+    region_stats = kernels.segment_stats(rf_all, k0, k1)
+    peak_stats = kernels.segment_stats(fr.region_peak, k0, k1)
+    area_stats = kernels.segment_stats(fr.region_area_mm2, k0, k1)
+    fti = region_stats.sums * dt  # N s
+    axis = AxisGeometry(lay)
+    grid = np.linspace(0.0, 1.0, GAIT_LINE_POINTS)
     phases = RUN_PHASES if running else WALK_PHASES
     fc = p.cop_lowpass_run_hz if running else p.cop_lowpass_walk_hz
     sos = butter(4, fc, fs=fs, output="sos") if fs >= 4 * fc else None
-    gap_idx = fr.gaps["index"] if fr.gaps.size else np.zeros(0, int)
-    hallux_sensors = int(np.count_nonzero(np.asarray(lay.region_weights)[:, list(lay.region_names).index("hallux")] > 0)) if has["hallux"] else 0
-    region_area_total = np.asarray(lay.region_weights).T @ np.where(np.asarray(lay.active, bool), np.asarray(lay.area_mm2, float), 0.0)
-    out: list[dict] = []
-    for k in range(n_steps):  # a loop over steps; all per-frame work inside is vectorised
-        k0, k1 = int(steps.k0[k]), int(steps.k1[k])
-        ic, to = steps.ic_s[k], steps.to_s[k]
-        t = fr.t_s[k0:k1]
-        force = fr.force_n[k0:k1]
-        cop = fr.cop[k0:k1]
-        rf = fr.region_force_n[k0:k1]
-        contact = to - ic
-        tau = (t - ic) / contact if np.isfinite(contact) and contact > 0 else np.full(t.size, np.nan)
-        valid = np.isfinite(cop[:, 0])
-        row: dict = {
-            "ic_s": ic, "to_s": to, "contact_time_s": contact,
-            "peak_force_n": float(force.max()) if force.size else np.nan,
-            "peak_force_bw": float(force.max() / body_weight_n) if force.size and body_weight_n else np.nan,
-            "lost_frames": int(np.count_nonzero((gap_idx >= k0 - 1) & (gap_idx < k1))),
-        }
-        # ---- COP path (insole frame and foot axis), gait line, velocity (1.3-1.5)
-        ap, ml = cop[:, 0], cop[:, 1]
-        s_ax, d_ax = lay.foot_axis_frame(ap, ml)
-        s_ax, d_ax = np.asarray(s_ax, float), np.asarray(d_ax, float)
-        curves["gait_line_insole"][k, :, 0] = _resample(tau, ap, grid)
-        curves["gait_line_insole"][k, :, 1] = _resample(tau, ml, grid)
-        curves["gait_line_axis"][k, :, 0] = _resample(tau, s_ax, grid)
-        curves["gait_line_axis"][k, :, 1] = _resample(tau, d_ax, grid)
-        curves["force_curve_n"][k] = _resample(tau, force, grid)
-        xy = np.column_stack([ml * lay.width_mm, ap * lay.length_mm])
-        vpath = xy[valid]
-        row["cop_path_length_mm"] = float(np.sum(np.linalg.norm(np.diff(vpath, axis=0), axis=1))) if vpath.shape[0] > 1 else np.nan
-        row["cop_ap_progression"] = float(s_ax[valid][-1] - s_ax[valid][0]) if valid.sum() > 1 else np.nan
-        speed = np.full(t.size, np.nan)
-        if valid.sum() >= 5:
-            vi = np.flatnonzero(valid)
-            run_xy = xy[vi[0]:vi[-1] + 1]
-            if np.all(np.isfinite(run_xy)):
-                filt = sosfiltfilt(sos, run_xy, axis=0) if sos is not None and run_xy.shape[0] > 27 else run_xy
-                vel = np.gradient(filt, dt, axis=0)
-                speed[vi[0]:vi[-1] + 1] = np.linalg.norm(vel, axis=1)
-        core = (tau >= p.velocity_trim) & (tau <= 1.0 - p.velocity_trim)
-        sv = speed[core]
-        row["cop_velocity_mean_mm_s"] = float(np.nanmean(sv)) if np.isfinite(sv).any() else np.nan
-        row["cop_velocity_max_mm_s"] = float(np.nanmax(sv)) if np.isfinite(sv).any() else np.nan
-        # ---- strike (3.1, 3.2)
-        first = np.flatnonzero(valid)
-        if first.size:
-            i0 = first[0]
-            si = 100.0 * ap[i0]
-            win = valid & (t >= t[i0]) & (t <= t[i0] + p.strike_window_s)
-            si10 = 100.0 * float(np.mean(ap[win]))
-        else:
-            si = si10 = np.nan
-        row["strike_index_pct"] = float(si)
-        row["strike_index_10ms_pct"] = float(si10)
-        row["strike_pattern"] = strike_pattern(si)
-        row["strike_index_unstable"] = bool(np.isfinite(si) and abs(si - si10) > p.strike_flag_pct)
-        onset = None
-        if any(has[r] for r in HEEL) and any(has[r] for r in FOREFOOT_AND_TOES):
-            heel = sum(rf[:, col[r]] for r in HEEL if has[r])
-            fore = sum(rf[:, col[r]] for r in FOREFOOT_AND_TOES if has[r])
-            t_heel = _first_at_least(heel, max(p.onset_min_n, p.onset_fraction * heel.max())) if heel.max() > 0 else -1
-            t_fore = _first_at_least(fore, max(p.onset_min_n, p.onset_fraction * fore.max())) if fore.max() > 0 else -1
-            if t_heel < 0 or heel.max() < p.onset_min_n:
-                onset = "FFS"
-            elif t_fore >= 0:
-                delta = t[t_fore] - t[t_heel]
-                onset = "RFS" if delta > p.onset_delta_s else ("FFS" if delta < -p.onset_delta_s else "MFS")
-        row["onset_pattern"] = onset
-        row["strike_methods_disagree"] = bool(onset is not None and row["strike_pattern"] is not None and onset != row["strike_pattern"])
-        # ---- medial / lateral loading (4.2-4.4)
-        fmed, flat = rf[:, col["medial_of_axis"]], rf[:, col["lateral_of_axis"]]
-        tot = fmed + flat
+
+    # ---- the frames of all steps, and per-frame series over them
+    sf = _StepFrames(k0, k1)
+    sid, frame = sf.sid, sf.frame
+    ic, to = np.asarray(steps.ic_s, float), np.asarray(steps.to_s, float)
+    contact = to - ic
+    t = fr.t_s[frame]
+    force = fr.force_n[frame]
+    ap, ml = fr.cop[frame, 0], fr.cop[frame, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        good = np.isfinite(contact) & (contact > 0)
+        tau = np.where(good[sid], (t - ic[sid]) / contact[sid], np.nan)
+    valid = np.isfinite(ap)
+    s_ax, d_ax = lay.foot_axis_frame(ap, ml)
+    s_ax, d_ax = np.asarray(s_ax, float), np.asarray(d_ax, float)
+    rcache: dict[str, np.ndarray] = {}
+
+    def rf(name: str) -> np.ndarray:
+        """Force of a region over the gathered frames."""
+        if name not in rcache:
+            rcache[name] = rf_all[frame, col[name]]
+        return rcache[name]
+
+    cols: dict[str, object] = {"ic_s": ic, "to_s": to, "contact_time_s": contact}
+    peak_force = kernels.segment_stats(fr.force_n, k0, k1).maxima
+    cols["peak_force_n"] = peak_force
+    cols["peak_force_bw"] = peak_force / bw if bw else np.full(n_steps, np.nan)
+    gap_idx = np.sort(np.asarray(fr.gaps["index"], dtype=np.int64)) if fr.gaps.size else np.zeros(0, np.int64)
+    cols["lost_frames"] = np.searchsorted(gap_idx, k1, "left") - np.searchsorted(gap_idx, k0 - 1, "left")
+
+    # ---- COP path (insole frame and foot axis), gait line, velocity (1.3-1.5)
+    for out, y, j in ((curves["gait_line_insole"], ap, 0), (curves["gait_line_insole"], ml, 1),
+                      (curves["gait_line_axis"], s_ax, 0), (curves["gait_line_axis"], d_ax, 1)):
+        out[:, :, j] = kernels.segment_resample(tau, y, sf.starts, sf.stops, grid)
+    curves["force_curve_n"][:] = kernels.segment_resample(tau, force, sf.starts, sf.stops, grid)
+    xy = np.column_stack([ml * lay.width_mm, ap * lay.length_mm])
+    vsel = sf.select(valid)
+    v_first, v_last = vsel.first(), vsel.last()
+    vpos = vsel.pos
+    pair = sid[vpos[1:]] == sid[vpos[:-1]]  # consecutive valid frames of one step
+    dxy = xy[vpos[1:][pair]] - xy[vpos[:-1][pair]]
+    seg_len = np.sqrt(dxy[:, 0] * dxy[:, 0] + dxy[:, 1] * dxy[:, 1])
+    n_pairs = np.maximum(vsel.counts - 1, 0)
+    pair_stop = np.cumsum(n_pairs)
+    path = kernels.segment_sum(seg_len, pair_stop - n_pairs, pair_stop)
+    cols["cop_path_length_mm"] = np.where(vsel.counts > 1, path, np.nan)
+    cols["cop_ap_progression"] = np.where(vsel.counts > 1, _take(s_ax, v_last) - _take(s_ax, v_first), np.nan)
+    # velocity: each step's run from its first to its last valid COP, when the COP is valid throughout
+    speed = np.full(t.size, np.nan)
+    finite_xy = np.isfinite(xy).all(axis=1)
+    bad_before = np.concatenate([[0], np.cumsum(~finite_xy)])
+    run_a, run_b = np.maximum(v_first, 0), v_last + 1
+    clean = (vsel.counts >= 5) & (bad_before[run_b] - bad_before[run_a] == 0)
+    run_a, run_b = run_a[clean], run_b[clean]
+    if run_a.size:
+        filt = xy
+        if sos is not None:
+            long = (run_b - run_a) > 27
+            if long.any():
+                filt = kernels.segment_sosfiltfilt(sos, xy, run_a[long], run_b[long])
+        run_len = run_b - run_a
+        rid = np.repeat(np.arange(run_a.size), run_len)
+        rpos = np.arange(int(run_len.sum())) - (np.cumsum(run_len) - run_len)[rid] + run_a[rid]
+        is_first, is_last = rpos == run_a[rid], rpos == run_b[rid] - 1
+        inner = ~(is_first | is_last)
+        vel = np.empty((rpos.size, 2))  # np.gradient(filt, dt, axis=0) of each run
+        vel[inner] = (filt[rpos[inner] + 1] - filt[rpos[inner] - 1]) / (2.0 * dt)
+        vel[is_first] = (filt[rpos[is_first] + 1] - filt[rpos[is_first]]) / dt
+        vel[is_last] = (filt[rpos[is_last]] - filt[rpos[is_last] - 1]) / dt
+        speed[rpos] = np.sqrt(vel[:, 0] * vel[:, 0] + vel[:, 1] * vel[:, 1])
+    core = sf.select((tau >= p.velocity_trim) & (tau <= 1.0 - p.velocity_trim))
+    sv = speed[core.pos]
+    nan_sv = np.isnan(sv)
+    n_num = np.bincount(sid[core.pos][~nan_sv], minlength=n_steps)
+    n_fin = np.bincount(sid[core.pos][np.isfinite(sv)], minlength=n_steps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v_mean = kernels.segment_sum(np.where(nan_sv, 0.0, sv), core.starts, core.stops) / n_num
+    cols["cop_velocity_mean_mm_s"] = np.where(n_fin > 0, v_mean, np.nan)
+    cols["cop_velocity_max_mm_s"] = np.where(n_fin > 0, kernels.segment_stats(sv, core.starts, core.stops).maxima, np.nan)
+
+    # ---- strike (3.1, 3.2)
+    si = 100.0 * _take(ap, v_first)
+    t_first = _take(t, v_first)
+    t_end = t_first + p.strike_window_s
+    win = sf.select(valid & (t >= t_first[sid]) & (t <= t_end[sid]))
+    si10 = 100.0 * win.mean(ap)
+    cols["strike_index_pct"] = si
+    cols["strike_index_10ms_pct"] = si10
+    patterns = [strike_pattern(v) for v in si.tolist()]
+    cols["strike_pattern"] = patterns
+    with np.errstate(invalid="ignore"):
+        cols["strike_index_unstable"] = np.isfinite(si) & (np.abs(si - si10) > p.strike_flag_pct)
+    heel_cols = [col[r] for r in HEEL if has[r]]
+    fore_cols = [col[r] for r in FOREFOOT_AND_TOES if has[r]]
+    heel = _column_sum(rf_all, heel_cols) if heel_cols else None  # per frame of the recording
+    heel_max = heel_argmax = None
+    if heel is not None:
+        hs = kernels.segment_stats(heel, k0, k1)
+        heel_max, heel_argmax = hs.maxima, hs.argmax
+    onset: list[str | None] = [None] * n_steps
+    if heel is not None and fore_cols:
+        fore = _column_sum(rf_all, fore_cols)
+        fore_max = kernels.segment_stats(fore, k0, k1).maxima
+        t_heel = kernels.segment_first(heel, k0, k1, np.maximum(p.onset_min_n, p.onset_fraction * heel_max)).first
+        t_fore = kernels.segment_first(fore, k0, k1, np.maximum(p.onset_min_n, p.onset_fraction * fore_max)).first
+        t_heel = np.where(heel_max > 0, t_heel, -1)
+        t_fore = np.where(fore_max > 0, t_fore, -1)
+        ffs = (t_heel < 0) | (heel_max < p.onset_min_n)
+        delta = fr.t_s[np.maximum(t_fore, 0)] - fr.t_s[np.maximum(t_heel, 0)]
+        onset = ["FFS" if f else (None if tf < 0 else ("RFS" if d > p.onset_delta_s else ("FFS" if d < -p.onset_delta_s else "MFS")))
+                 for f, tf, d in zip(ffs.tolist(), t_fore.tolist(), delta.tolist())]
+    cols["onset_pattern"] = onset
+    cols["strike_methods_disagree"] = [o is not None and s is not None and o != s for o, s in zip(onset, patterns)]
+
+    # ---- medial / lateral loading (4.2-4.4)
+    fmed, flat = rf_all[:, col["medial_of_axis"]], rf_all[:, col["lateral_of_axis"]]
+    tot = fmed + flat
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lmfi_all = np.where(tot > 0, (flat - fmed) / tot, np.nan)
+    nan_lmfi = np.isnan(lmfi_all)
+    n_num = _range_count(~nan_lmfi, k0, k1)
+    n_fin = _range_count(np.isfinite(lmfi_all), k0, k1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lmfi_mean = kernels.segment_sum(np.where(nan_lmfi, 0.0, lmfi_all), k0, k1) / n_num
+    cols["lmfi_mean"] = np.where(n_fin > 0, lmfi_mean, np.nan)
+    lmfi = lmfi_all[frame]
+    lmfi_ok = np.isfinite(lmfi)
+    for name, a, b in phases:
+        in_phase = (tau >= a / 100.0) & (tau < b / 100.0 if b < 100 else tau <= 1.0)
+        ph = sf.select(in_phase & lmfi_ok)
+        x = lmfi[ph.pos]
+        ext = kernels.segment_stats(x, ph.starts, ph.stops)
+        mx, mn = ext.maxima, ext.minima
+        cols[f"lmfi_{name}_mean"], cols[f"lmfi_{name}_max"] = ph.mean(lmfi), mx
+        cols[f"lmfi_{name}_min"], cols[f"lmfi_{name}_range"] = mn, mx - mn
+    nan_col = np.full(n_steps, np.nan)
+    f_ = {r: (fti[:, col[r]] if has.get(r, r in measured) else nan_col)
+          for r in (*CANONICAL, *[s for s in ("mth2", "mth3", "mth4", "mth5") if s in col])}
+    m1 = f_["mth1"]
+    m2 = f_["mth2"] if grid_sub else 0.5 * f_["mth2_3"]
+    m3 = f_["mth3"] if grid_sub else 0.5 * f_["mth2_3"]
+    m4 = f_["mth4"] if grid_sub else 0.5 * f_["mth4_5"]
+    m5 = f_["mth5"] if grid_sub else 0.5 * f_["mth4_5"]
+    cols["foot_balance_pct"] = _balance(m1 + m2 + f_["heel_medial"], m3 + m4 + m5 + f_["heel_lateral"])
+    cols["forefoot_balance_pct"] = _balance(m1 + m2, m3 + m4 + m5)
+    cols["medial_forefoot_balance_pct"] = _balance(m2, m1) if grid_sub else nan_col
+    cols["toe_m1_balance_pct"] = _balance(f_["hallux"], m1)
+    # CPEI and ML COP excursion in the foot-axis frame
+    s_mm, d_mm = axis.project(ap[vpos], ml[vpos])
+    cols["cpei_pct"] = axis.cpei_steps(s_mm, d_mm, vsel.starts, vsel.stops)
+    cols["d_ic"] = _take(d_ax, v_first)
+    cols["d_to"] = _take(d_ax, v_last)
+    d_valid = np.where(valid, d_ax, np.nan)
+    ext = kernels.segment_stats(d_valid, sf.starts, sf.stops)
+    cols["ml_range_d"] = ext.maxima - ext.minima
+    heel_off = np.full(n_steps, -1, dtype=np.intp)  # frame index of heel-off, -1 if none
+    d_heel_off = nan_col
+    if heel is not None:
+        loaded_heel = heel_max > 0
+        from_peak = np.where(loaded_heel, heel_argmax, k1)
+        heel_off = kernels.segment_first(heel, from_peak, k1, 0.05 * heel_max, below=True).first
+        heel_off = np.where(loaded_heel, heel_off, -1)
+        off_pos = sf.to_position(heel_off)
+        d_heel_off = np.where((off_pos >= 0) & valid[np.maximum(off_pos, 0)], _take(d_ax, off_pos), np.nan)
+    d_flat = nan_col
+    mths = [r for r in MTH if has[r]]
+    if mths:
+        loaded = valid.copy()
+        for r in mths:
+            thr = np.maximum(p.onset_min_n, 0.05 * region_stats.maxima[:, col[r]])
+            loaded &= rf(r) >= thr[sid]
+        d_flat = _take(d_ax, sf.select(loaded).first())
+    cols["d_foot_flat"], cols["d_heel_off"] = d_flat, d_heel_off
+
+    # ---- hallux and windlass (5.1)
+    if has["hallux"]:
+        fti_meas = np.column_stack([f_[r] for r in CANONICAL if has[r]])
+        total_fti = np.nansum(fti_meas, axis=1)
+        f_h = f_["hallux"]
+        hpk = region_stats.maxima[:, col["hallux"]]
+        hallux_sensors = int(np.count_nonzero(np.asarray(lay.region_weights)[:, region_index["hallux"]] > 0))
         with np.errstate(invalid="ignore", divide="ignore"):
-            lmfi = np.where(tot > 0, (flat - fmed) / tot, np.nan)
-        row["lmfi_mean"] = float(np.nanmean(lmfi)) if np.isfinite(lmfi).any() else np.nan
-        for name, a, b in phases:
-            sel = (tau >= a / 100.0) & (tau < b / 100.0 if b < 100 else tau <= 1.0)
-            mean, mx, mn, rng = _nan_stats(lmfi[sel])
-            row[f"lmfi_{name}_mean"], row[f"lmfi_{name}_max"] = mean, mx
-            row[f"lmfi_{name}_min"], row[f"lmfi_{name}_range"] = mn, rng
-        f_ = {r: (fti[k, col[r]] if has.get(r, r in measured) else np.nan) for r in (*CANONICAL, *[s for s in ("mth2", "mth3", "mth4", "mth5") if s in col])}
-        grid_sub = all(s in measured for s in ("mth2", "mth3", "mth4", "mth5"))
-        m1 = f_["mth1"]
-        m2 = f_["mth2"] if grid_sub else 0.5 * f_["mth2_3"]
-        m3 = f_["mth3"] if grid_sub else 0.5 * f_["mth2_3"]
-        m4 = f_["mth4"] if grid_sub else 0.5 * f_["mth4_5"]
-        m5 = f_["mth5"] if grid_sub else 0.5 * f_["mth4_5"]
-
-        def bal(a, b):
-            return float(100.0 * (a - b) / (a + b)) if np.isfinite(a) and np.isfinite(b) and (a + b) > 0 else np.nan
-
-        row["foot_balance_pct"] = bal(m1 + m2 + f_["heel_medial"], m3 + m4 + m5 + f_["heel_lateral"])
-        row["forefoot_balance_pct"] = bal(m1 + m2, m3 + m4 + m5)
-        row["medial_forefoot_balance_pct"] = bal(m2, m1) if grid_sub else np.nan
-        row["toe_m1_balance_pct"] = bal(f_["hallux"], m1)
-        # CPEI and ML COP excursion in the foot-axis frame
-        s_mm, d_mm = axis.project(ap[valid], ml[valid])
-        row["cpei_pct"] = axis.cpei(s_mm, d_mm)
-        dv = d_ax[valid]
-        row["d_ic"] = float(dv[0]) if dv.size else np.nan
-        row["d_to"] = float(dv[-1]) if dv.size else np.nan
-        row["ml_range_d"] = float(np.ptp(dv)) if dv.size else np.nan
-        heel_f = sum(rf[:, col[r]] for r in HEEL if has[r]) if any(has[r] for r in HEEL) else None
-        d_heel_off = d_flat = np.nan
-        if heel_f is not None and heel_f.max() > 0:
-            hp = int(np.argmax(heel_f))
-            off = np.flatnonzero(heel_f[hp:] < 0.05 * heel_f.max())
-            if off.size and valid[hp + off[0]]:
-                d_heel_off = float(d_ax[hp + off[0]])
-        mths = [r for r in MTH if has[r]]
-        if mths:
-            loaded = np.all([rf[:, col[r]] >= max(p.onset_min_n, 0.05 * rf[:, col[r]].max()) for r in mths], axis=0)
-            ff_i = np.flatnonzero(loaded & valid)
-            if ff_i.size:
-                d_flat = float(d_ax[ff_i[0]])
-        row["d_foot_flat"], row["d_heel_off"] = d_flat, d_heel_off
-        # ---- hallux and windlass (5.1)
-        total_fti = np.nansum([f_[r] for r in CANONICAL if has[r]])
-        if has["hallux"]:
-            fh = rf[:, col["hallux"]]
-            hpk = float(fh.max()) if fh.size else np.nan
-            row["hallux_peak_pressure_kpa"] = float(peak_stats.maxima[k, list(fr.region_names).index("hallux")]) if (hallux_sensors >= 2 and fr.unit == "kPa") else None
-            row["hallux_max_force_n"] = hpk
-            row["hallux_max_force_bw"] = hpk / body_weight_n if body_weight_n else np.nan
-            row["hallux_fti_share"] = float(f_["hallux"] / total_fti) if total_fti > 0 else np.nan
-            toes = f_["hallux"] + f_["lesser_toes"] if has["lesser_toes"] else np.nan
-            row["hallux_toe_share"] = float(f_["hallux"] / toes) if np.isfinite(toes) and toes > 0 else np.nan
-            row["hallux_mth1_ratio"] = float(f_["hallux"] / m1) if np.isfinite(m1) and m1 > 0 else np.nan
-            thr = max(p.hallux_contact_min_n, p.hallux_contact_fraction * hpk) if np.isfinite(hpk) else np.inf
-            row["hallux_contact_pct"] = float(100.0 * np.mean(fh >= thr)) if fh.size else np.nan
-            h_on = _first_at_least(fh, thr)
-            if heel_f is not None and h_on >= 0 and heel_f.max() > 0:
-                hp = int(np.argmax(heel_f))
-                off = np.flatnonzero(heel_f[hp:] < 0.05 * heel_f.max())
-                row["hallux_onset_rel_heel_off_ms"] = float(1000.0 * (t[h_on] - t[hp + off[0]])) if off.size else np.nan
-            else:
-                row["hallux_onset_rel_heel_off_ms"] = np.nan
-            late = (tau >= 0.5) & (tau <= 1.0)
-            medial_push = rf[late, col["hallux"]] + rf[late, col["mth1"]] * has["mth1"] + (
-                rf[late, col["mth2"]] if grid_sub else 0.5 * rf[late, col["mth2_3"]] * has["mth2_3"])
-            ff_toes = sum(rf[late, col[r]] for r in FOREFOOT_AND_TOES if has[r])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                row["medial_pushoff_share"] = float(np.sum(medial_push) / np.sum(ff_toes)) if np.sum(ff_toes) > 0 else np.nan
-            # toe-off route over the last 10 % of stance (valid COP only)
-            last = valid & (tau >= 1.0 - p.route_window)
-            final = tau >= 1.0 - p.route_final_window
-            route = None
-            if last.any():
-                d_mean = float(np.mean(d_ax[last]))
-                fin = {r: rf[final, col[r]].sum() for r in CANONICAL if has[r]}
-                hallux_top = bool(fin) and max(fin, key=fin.get) == "hallux"
-                lat_sum = (rf[last, col["mth4_5"]].sum() if has["mth4_5"] else 0.0) + (rf[last, col["lesser_toes"]].sum() if has["lesser_toes"] else 0.0)
-                med_sum = rf[last, col["hallux"]].sum() + (rf[last, col["mth1"]].sum() if has["mth1"] else 0.0) + (
-                    rf[last, col["mth2"]].sum() if grid_sub else (0.5 * rf[last, col["mth2_3"]].sum() if has["mth2_3"] else 0.0))
-                if d_mean >= 0 and hallux_top:
-                    route = "first-ray"
-                elif d_mean <= -p.route_lateral_d or lat_sum > med_sum:
-                    route = "lateral"
-                else:
-                    route = "central"
-                row["cop_to_mean_s"], row["cop_to_mean_d"] = float(np.mean(s_ax[last])), d_mean
-            else:
-                row["cop_to_mean_s"] = row["cop_to_mean_d"] = np.nan
-            row["toe_off_route"] = route
+            cols["hallux_peak_pressure_kpa"] = _none_where(peak_stats.maxima[:, region_index["hallux"]], not (hallux_sensors >= 2 and kpa))
+            cols["hallux_max_force_n"] = hpk
+            cols["hallux_max_force_bw"] = hpk / bw if bw else nan_col
+            cols["hallux_fti_share"] = np.where(total_fti > 0, f_h / total_fti, np.nan)
+            toes = f_h + f_["lesser_toes"] if has["lesser_toes"] else nan_col
+            cols["hallux_toe_share"] = np.where(np.isfinite(toes) & (toes > 0), f_h / toes, np.nan)
+            cols["hallux_mth1_ratio"] = np.where(np.isfinite(m1) & (m1 > 0), f_h / m1, np.nan)
+        thr = np.where(np.isfinite(hpk), np.maximum(p.hallux_contact_min_n, p.hallux_contact_fraction * hpk), np.inf)
+        h_on, h_count = kernels.segment_first(rf_all[:, col["hallux"]], k0, k1, thr, count=True)
+        cols["hallux_contact_pct"] = np.where(sf.lengths > 0, 100.0 * (h_count / np.maximum(sf.lengths, 1)), np.nan)
+        if heel is not None:
+            rel = 1000.0 * (fr.t_s[np.maximum(h_on, 0)] - fr.t_s[np.maximum(heel_off, 0)])
+            cols["hallux_onset_rel_heel_off_ms"] = np.where((h_on >= 0) & (heel_off >= 0), rel, np.nan)
         else:
-            for key in ("hallux_peak_pressure_kpa", "hallux_max_force_n", "hallux_max_force_bw", "hallux_fti_share",
-                        "hallux_toe_share", "hallux_mth1_ratio", "hallux_contact_pct", "hallux_onset_rel_heel_off_ms",
-                        "medial_pushoff_share", "cop_to_mean_s", "cop_to_mean_d"):
-                row[key] = None
-            row["toe_off_route"] = "not measured"
-        row["cop_to_s"] = float(s_ax[valid][-1]) if valid.any() else np.nan
-        row["cop_to_d"] = float(d_ax[valid][-1]) if valid.any() else np.nan
-        # ---- regions (6): peak / mean pressure, PTI, FTI, contact area
-        regions = {}
-        unit = fr.unit
-        for r in CANONICAL:
-            if not has[r]:
-                regions[r] = None
-                continue
-            ri = list(fr.region_names).index(r)
-            mean_p = float(np.mean(rf[:, col[r]]) / (region_area_total[ri] * 1e-3)) if unit == "kPa" and region_area_total[ri] > 0 and rf.shape[0] else np.nan
-            regions[r] = {
-                "peak_pressure_kpa" if unit == "kPa" else "peak_force_sensor_n": float(peak_stats.maxima[k, ri]),
-                "mean_pressure_kpa": mean_p if unit == "kPa" else None,
-                "pti_kpa_s": float(peak_stats.sums[k, ri] * dt) if unit == "kPa" else None,
-                "fti_n_s": float(fti[k, col[r]]),
-                "max_force_n": float(region_stats.maxima[k, col[r]]),
-                "contact_area_cm2": float(area_stats.maxima[k, ri] / 100.0) if unit == "kPa" else None,
-            }
-        row["regions"] = regions
-        # toe data sufficiency (5.2): toe peak < 2 % BW
-        toe_peak = max((region_stats.maxima[k, col[r]] for r in TOES if has[r]), default=np.nan)
-        row["toe_peak_force_n"] = float(toe_peak) if np.isfinite(toe_peak) else None
-        # ---- loading rate (7.1)
-        if fs >= p.loading_rate_min_hz and body_weight_n:
-            valr, vilr, method = _loading_rate(force / body_weight_n, dt, p)
-            row["valr_bw_s"], row["vilr_bw_s"] = valr, vilr
-            row["loading_rate_method"] = method if fs >= p.loading_rate_full_hz else (f"{method}, low resolution" if method else None)
+            cols["hallux_onset_rel_heel_off_ms"] = nan_col
+        late = sf.select((tau >= 0.5) & (tau <= 1.0))
+        medial_push = rf("hallux") + rf("mth1") * has["mth1"] + (
+            rf("mth2") if grid_sub else 0.5 * rf("mth2_3") * has["mth2_3"])
+        ff_toes = 0
+        for r in FOREFOOT_AND_TOES:
+            if has[r]:
+                ff_toes = ff_toes + rf(r)
+        push_sum, ff_sum = late.sum(medial_push), late.sum(ff_toes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["medial_pushoff_share"] = np.where(ff_sum > 0, push_sum / ff_sum, np.nan)
+        # toe-off route over the last 10 % of stance (valid COP only)
+        last = sf.select(valid & (tau >= 1.0 - p.route_window))
+        final = sf.select(tau >= 1.0 - p.route_final_window)
+        fin_names = [r for r in CANONICAL if has[r]]
+        fin = np.column_stack([final.sum(rf(r)) for r in fin_names])
+        hallux_top = np.asarray(fin_names)[np.argmax(fin, axis=1)] == "hallux"
+        zero = np.zeros(n_steps)
+        lat_sum = (last.sum(rf("mth4_5")) if has["mth4_5"] else 0.0) + (last.sum(rf("lesser_toes")) if has["lesser_toes"] else 0.0)
+        med_sum = last.sum(rf("hallux")) + (last.sum(rf("mth1")) if has["mth1"] else 0.0) + (
+            last.sum(rf("mth2")) if grid_sub else (0.5 * last.sum(rf("mth2_3")) if has["mth2_3"] else 0.0))
+        lat_sum, med_sum = lat_sum + zero, med_sum + zero
+        d_mean = last.mean(d_ax)
+        any_last = last.counts > 0
+        route = [None if not any_ else ("first-ray" if (d >= 0 and top) else (
+            "lateral" if (d <= -p.route_lateral_d or ls > ms) else "central"))
+            for any_, d, top, ls, ms in zip(any_last.tolist(), d_mean.tolist(), hallux_top.tolist(), lat_sum.tolist(), med_sum.tolist())]
+        cols["cop_to_mean_s"], cols["cop_to_mean_d"] = last.mean(s_ax), d_mean
+        cols["toe_off_route"] = route
+    else:
+        for key in HALLUX_KEYS:
+            cols[key] = [None] * n_steps
+        cols["toe_off_route"] = ["not measured"] * n_steps
+    cols["cop_to_s"] = _take(s_ax, v_last)
+    cols["cop_to_d"] = _take(d_ax, v_last)
+
+    # ---- regions (6): peak / mean pressure, PTI, FTI, contact area
+    region_area_total = np.asarray(lay.region_weights).T @ np.where(np.asarray(lay.active, bool), np.asarray(lay.area_mm2, float), 0.0)
+    mean_force = kernels.segment_sum(rf_all, k0, k1) / sf.lengths[:, None] if kpa else None
+    region_cols: dict[str, list | None] = {}
+    for r in CANONICAL:
+        if not has[r]:
+            region_cols[r] = None
+            continue
+        ri, c = region_index[r], col[r]
+        if kpa and region_area_total[ri] > 0:
+            mean_p = (mean_force[:, c] / (region_area_total[ri] * 1e-3)).tolist()
         else:
-            row["valr_bw_s"] = row["vilr_bw_s"] = None
-            row["loading_rate_method"] = "unavailable"
-        out.append(row)
-    return out, curves
+            mean_p = [np.nan if kpa else None] * n_steps
+        region_cols[r] = [
+            ("peak_pressure_kpa" if kpa else "peak_force_sensor_n", peak_stats.maxima[:, ri].tolist()),
+            ("mean_pressure_kpa", mean_p),
+            ("pti_kpa_s", _none_where(peak_stats.sums[:, ri] * dt, not kpa)),
+            ("fti_n_s", fti[:, c].tolist()),
+            ("max_force_n", region_stats.maxima[:, c].tolist()),
+            ("contact_area_cm2", _none_where(area_stats.maxima[:, ri] / 100.0, not kpa)),
+        ]
+    cols["regions"] = _region_dicts(region_cols, n_steps)
+    # toe data sufficiency (5.2): toe peak < 2 % BW
+    toe_peak = None
+    for r in TOES:
+        if has[r]:
+            v = region_stats.maxima[:, col[r]]
+            toe_peak = v if toe_peak is None else np.where(v > toe_peak, v, toe_peak)  # Python's max()
+    cols["toe_peak_force_n"] = [None] * n_steps if toe_peak is None else [x if np.isfinite(x) else None for x in toe_peak.tolist()]
+
+    # ---- loading rate (7.1)
+    if fs >= p.loading_rate_min_hz and bw:
+        valr, vilr, method = _loading_rates(fr.force_n / bw, k0, sf.lengths, dt)
+        cols["valr_bw_s"], cols["vilr_bw_s"] = valr, vilr
+        cols["loading_rate_method"] = method if fs >= p.loading_rate_full_hz else [
+            f"{m}, low resolution" if m else None for m in method]
+    else:
+        cols["valr_bw_s"] = cols["vilr_bw_s"] = [None] * n_steps
+        cols["loading_rate_method"] = ["unavailable"] * n_steps
+    return _rows(cols, n_steps), curves
+
+
+def _loading_rates(force_bw: np.ndarray, k0: np.ndarray, n: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray, list]:
+    """VALR, VILR (BW/s) and the method of each step (science.md 7.1).
+
+    The impact peak is the first peak with a prominence of 0.1 BW in the first quarter of
+    stance (at least 3 frames), else a surrogate at 13 % of stance; the loading rates run
+    from the first frame at 20 % of it to the first at 80 %.  Steps under 8 frames, or with
+    no positive impact force, have none.
+    """
+    n_steps = k0.size
+    nan = np.full(n_steps, np.nan)
+    enough = n >= 8
+    early = np.maximum(3, (0.25 * n).astype(np.intp))
+    pk = kernels.segment_first_peak(force_bw, k0, np.where(enough, k0 + np.minimum(early, n), k0), 0.1)
+    found = pk >= 0
+    ip_idx = np.where(found, pk - k0, np.rint(0.13 * (n - 1)).astype(np.intp))
+    ip_at = np.where(enough, k0 + ip_idx, 0)
+    ip = force_bw[ip_at]
+    ok = enough & (ip > 0)
+    seg_stop = np.where(ok, ip_at + 1, k0)
+    i20 = kernels.segment_first(force_bw, k0, seg_stop, 0.2 * ip).first
+    i80 = kernels.segment_first(force_bw, k0, seg_stop, 0.8 * ip).first
+    rated = ok & (i20 >= 0) & (i80 > i20)
+    a, b = np.where(rated, i20, 0), np.where(rated, i80, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        valr = np.where(rated, (force_bw[b] - force_bw[a]) / ((b - a).astype(float) * dt), nan)
+        rise = np.diff(force_bw)
+        vilr = np.where(rated, kernels.segment_stats(rise, a, np.where(rated, b, a)).maxima / dt, nan)
+    method = [None if not o else ("impact peak" if f else "surrogate 13% stance") for o, f in zip(ok.tolist(), found.tolist())]
+    return valr, vilr, method
+
+
+def _region_dicts(region_cols: dict[str, list | None], n_steps: int) -> list[dict]:
+    out = [{} for _ in range(n_steps)]
+    for r, metrics in region_cols.items():
+        if metrics is None:
+            for d in out:
+                d[r] = None
+            continue
+        keys = [k for k, _ in metrics]
+        for d, values in zip(out, zip(*(v for _, v in metrics))):
+            d[r] = dict(zip(keys, values))
+    return out
+
+
+def _rows(cols: dict[str, object], n_steps: int) -> list[dict]:
+    """One dict per step from per-step columns, in the documented key order."""
+    keys = list(cols)
+    values = [v.tolist() if isinstance(v, np.ndarray) else v for v in cols.values()]
+    for key, v in zip(keys, values):
+        if len(v) != n_steps:
+            raise AssertionError(f"{key}: {len(v)} values for {n_steps} steps")
+    return [dict(zip(keys, row)) for row in zip(*values)]

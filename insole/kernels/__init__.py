@@ -20,7 +20,7 @@ import numpy as np
 from insole.kernels import _reference
 
 #: Names of the compiled modules under ``insole._ext`` the Cython backend needs.
-COMPILED_MODULES: Final = ("frame_features", "protocol_v1", "stance", "segments", "region_pressure")
+COMPILED_MODULES: Final = ("frame_features", "protocol_v1", "stance", "segments", "region_pressure", "step_kernels")
 
 #: Integer dtypes accepted as raw counts (anything else is converted to float64).
 COUNT_DTYPES: Final = (np.uint8, np.uint16, np.int16, np.int32)
@@ -357,14 +357,330 @@ def segment_reduce(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> Segm
     return SegmentStats(sums, maxima, argmax)
 
 
+def _ranges(starts: np.ndarray, stops: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    st = np.ascontiguousarray(starts, dtype=np.intp)
+    sp = np.ascontiguousarray(stops, dtype=np.intp)
+    if st.shape != sp.shape or st.ndim != 1:
+        raise ValueError("starts and stops must be 1-D of equal length")
+    if st.size and (st.min() < 0 or sp.max() > n or np.any(sp < st)):
+        raise ValueError("segment ranges must lie inside the series and have stop >= start")
+    return st, sp
+
+
+def _series(x: np.ndarray, name: str = "x") -> np.ndarray:
+    arr = np.ascontiguousarray(x, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def segment_sum(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Sum of each column of ``x`` over frame ranges, exactly as NumPy sums a slice.
+
+    Equal, bit for bit, to ``x[a:b, j].sum()`` (NumPy's pairwise summation), so a
+    vectorised computation can replace per-step ``np.sum``/``np.mean`` calls without
+    changing a result.
+
+    Parameters
+    ----------
+    x : (n_frames, n_columns) or (n_frames,) array_like
+        Per-frame series; NaN propagates (replace it first for a NaN-ignoring sum).
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges.
+
+    Returns
+    -------
+    ndarray
+        (n_segments, n_columns) float64, or (n_segments,) for 1-D ``x``; 0 for an empty range.
+
+    Examples
+    --------
+    >>> segment_sum(np.arange(6.0), [0, 2, 5], [2, 5, 5]).tolist()
+    [1.0, 9.0, 0.0]
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    one_d = arr.ndim == 1
+    arr = np.ascontiguousarray(arr[:, None] if one_d else arr)
+    if arr.ndim != 2:
+        raise ValueError(f"x must be 1-D or 2-D, got shape {arr.shape}")
+    st, sp = _ranges(starts, stops, arr.shape[0])
+    sums = np.empty((st.size, arr.shape[1]))
+    _impl("segment_sum", "step_kernels")(arr, st, sp, sums)
+    return sums[:, 0] if one_d else sums
+
+
+class SegmentSummary(NamedTuple):
+    """Per-segment reductions from :func:`segment_stats`."""
+
+    sums: np.ndarray  #: (n_segments, n_columns) NaN-ignoring sums, frame by frame in order
+    maxima: np.ndarray  #: (n_segments, n_columns) NaN-ignoring maxima (NaN if none)
+    argmax: np.ndarray  #: (n_segments, n_columns) frame index of the first maximum (-1 if none)
+    minima: np.ndarray  #: (n_segments, n_columns) NaN-ignoring minima (NaN if none)
+
+
+def segment_stats(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> SegmentSummary:
+    """NaN-ignoring sum, maximum, argmax and minimum of each column of ``x`` over frame ranges.
+
+    The single-threaded sibling of :func:`segment_reduce` (same sums, maxima and
+    argmax) for the many small reductions of the per-step analysis, where starting
+    threads would cost more than the work.
+
+    Parameters
+    ----------
+    x : (n_frames, n_columns) or (n_frames,) array_like
+        Per-frame series.
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges.
+
+    Returns
+    -------
+    SegmentSummary
+        1-D fields for 1-D ``x``.
+
+    Examples
+    --------
+    >>> r = segment_stats(np.array([2.0, np.nan, 5.0, 1.0]), [0, 1], [4, 2])
+    >>> r.sums.tolist(), r.maxima.tolist(), r.argmax.tolist(), r.minima.tolist()
+    ([8.0, 0.0], [5.0, nan], [2, -1], [1.0, nan])
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    one_d = arr.ndim == 1
+    arr = np.ascontiguousarray(arr[:, None] if one_d else arr)
+    if arr.ndim != 2:
+        raise ValueError(f"x must be 1-D or 2-D, got shape {arr.shape}")
+    st, sp = _ranges(starts, stops, arr.shape[0])
+    m, c = st.size, arr.shape[1]
+    out = (np.empty((m, c)), np.empty((m, c)), np.empty((m, c), dtype=np.intp), np.empty((m, c)))
+    _impl("segment_stats", "step_kernels")(arr, st, sp, *out)
+    return SegmentSummary(*(o[:, 0] for o in out)) if one_d else SegmentSummary(*out)
+
+
+class SegmentFirst(NamedTuple):
+    """Threshold crossings from :func:`segment_first`."""
+
+    first: np.ndarray  #: (n_segments,) intp, first frame index meeting the test, -1 if none
+    count: np.ndarray | None  #: (n_segments,) intp, frames meeting the test (when asked for)
+
+
+def segment_first(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, thresholds, *, below: bool = False,
+                  count: bool = False) -> SegmentFirst:
+    """First frame of each range where ``x >= threshold`` (or ``x < threshold``).
+
+    Parameters
+    ----------
+    x : (n_frames,) array_like
+        Per-frame series; NaN never meets the test.
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges.
+    thresholds : float or (n_segments,) array_like
+        One threshold per range.
+    below : bool
+        Test ``x < threshold`` instead of ``x >= threshold``.
+    count : bool
+        Also count the frames of each range that meet the test.
+
+    Returns
+    -------
+    SegmentFirst
+
+    Examples
+    --------
+    >>> r = segment_first(np.array([1.0, 5.0, 2.0, 7.0]), [0, 2], [4, 3], [5.0, 5.0], count=True)
+    >>> r.first.tolist(), r.count.tolist()
+    ([1, -1], [2, 0])
+    """
+    arr = _series(x)
+    st, sp = _ranges(starts, stops, arr.size)
+    thr = np.ascontiguousarray(np.broadcast_to(np.asarray(thresholds, dtype=np.float64), st.shape))
+    first = np.empty(st.size, dtype=np.intp)
+    hits = np.empty(st.size if count else 0, dtype=np.intp)
+    _impl("segment_first", "step_kernels")(arr, st, sp, thr, bool(below), bool(count), first, hits)
+    return SegmentFirst(first, hits if count else None)
+
+
+def segment_resample(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``y(x)`` at ``grid`` within each frame range, never extrapolating.
+
+    Per range, the frames where both ``x`` and ``y`` are finite are interpolated
+    exactly as ``np.interp(grid, x[ok], y[ok])``; grid points outside
+    ``[x[ok][0], x[ok][-1]]`` are NaN, and so is a range with fewer than 2 such frames.
+
+    Parameters
+    ----------
+    x, y : (n_frames,) array_like
+        Abscissa (non-decreasing within a range, e.g. time or % of stance) and values.
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges.
+    grid : (n_grid,) array_like
+        Where to interpolate.
+
+    Returns
+    -------
+    ndarray
+        (n_segments, n_grid) float64.
+
+    Examples
+    --------
+    >>> segment_resample(np.arange(4.0), np.array([0.0, 10.0, np.nan, 30.0]), [0], [4], [0.5, 2.0, 3.5]).tolist()
+    [[5.0, 20.0, nan]]
+    """
+    xs, ys = _series(x, "x"), _series(y, "y")
+    if xs.shape != ys.shape:
+        raise ValueError("x and y must have the same length")
+    st, sp = _ranges(starts, stops, xs.size)
+    g = _series(grid, "grid")
+    out = np.empty((st.size, g.size))
+    unsorted = np.zeros(st.size, dtype=np.uint8)
+    _impl("segment_resample", "step_kernels")(xs, ys, st, sp, g, out, unsorted)
+    if BACKEND == "cython" and unsorted.any():  # x decreases somewhere: np.interp's own answer
+        redo = np.flatnonzero(unsorted)
+        sub = np.empty((redo.size, g.size))
+        _reference.segment_resample(xs, ys, st[redo], sp[redo], g, sub, np.zeros(redo.size, np.uint8))
+        out[redo] = sub
+    return out
+
+
+def sosfilt_padlen(sos: np.ndarray) -> int:
+    """The default ``padlen`` of ``scipy.signal.sosfiltfilt`` for ``sos``."""
+    sos = np.asarray(sos, dtype=np.float64)
+    ntaps = 2 * sos.shape[0] + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+    return 3 * ntaps
+
+
+def segment_sosfiltfilt(sos: np.ndarray, x: np.ndarray, starts: np.ndarray, stops: np.ndarray, *,
+                        out: np.ndarray | None = None) -> np.ndarray:
+    """Zero-phase filtering of each frame range on its own, as ``scipy.signal.sosfiltfilt``.
+
+    Every range ``[a, b)`` of every column becomes ``sosfiltfilt(sos, x[a:b], axis=0)``
+    with SciPy's defaults (odd extension, ``padlen`` of :func:`sosfilt_padlen`); the
+    filter's initial state (``sosfilt_zi``) is computed once for all ranges.
+
+    Parameters
+    ----------
+    sos : (n_sections, 6) array_like
+        Second-order sections (``scipy.signal.butter(..., output="sos")``).
+    x : (n_frames, n_columns) array_like
+        Per-frame series.
+    starts, stops : (n_segments,) array_like of int
+        Half-open, non-overlapping frame ranges, each longer than ``padlen``.
+    out : (n_frames, n_columns) ndarray, optional
+        Where to write; frames outside the ranges keep their content (default: a copy of ``x``).
+
+    Returns
+    -------
+    ndarray
+        ``out``.
+    """
+    from scipy.signal import sosfilt_zi
+
+    sos_a = np.ascontiguousarray(sos, dtype=np.float64)
+    if sos_a.ndim != 2 or sos_a.shape[1] != 6:
+        raise ValueError(f"sos must have shape (n_sections, 6), got {sos_a.shape}")
+    arr = np.ascontiguousarray(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"x must be 2-D (n_frames, n_columns), got shape {arr.shape}")
+    st, sp = _ranges(starts, stops, arr.shape[0])
+    padlen = sosfilt_padlen(sos_a)
+    if st.size and np.min(sp - st) <= padlen:
+        raise ValueError(f"every range must be longer than padlen={padlen}")
+    if out is None:
+        out = arr.copy()
+    elif out.shape != arr.shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError("out must be a C-contiguous float64 array shaped like x")
+    zi = np.ascontiguousarray(sosfilt_zi(sos_a), dtype=np.float64)
+    _impl("segment_sosfiltfilt", "step_kernels")(sos_a, zi, arr, st, sp, padlen, out)
+    return out
+
+
+def segment_first_peak(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, min_prominence: float) -> np.ndarray:
+    """First peak of each frame range whose prominence reaches ``min_prominence``.
+
+    Equal to ``a + scipy.signal.find_peaks(x[a:b], prominence=min_prominence)[0][0]``
+    (flat peaks at their middle sample; the prominence is measured within the range).
+
+    Parameters
+    ----------
+    x : (n_frames,) array_like
+    starts, stops : (n_segments,) array_like of int
+        Half-open frame ranges.
+    min_prominence : float
+
+    Returns
+    -------
+    ndarray
+        (n_segments,) intp frame indices, -1 where there is no such peak.
+
+    Examples
+    --------
+    >>> segment_first_peak(np.array([0, 1.0, 0.95, 3, 0, 2, 2, 0]), [0, 4], [8, 8], 0.1).tolist()
+    [3, 5]
+    """
+    arr = _series(x)
+    st, sp = _ranges(starts, stops, arr.size)
+    out = np.empty(st.size, dtype=np.intp)
+    _impl("segment_first_peak", "step_kernels")(arr, st, sp, float(min_prominence), out)
+    return out
+
+
+def sensor_accumulate(values: np.ndarray, loaded: np.ndarray, peak: np.ndarray, sums: np.ndarray, *,
+                      floor_value: float = 0.0, offset: np.ndarray | None = None, gain: np.ndarray | None = None) -> None:
+    """Accumulate per-sensor peak and sum of the physical values of the loaded frames.
+
+    For every frame flagged in ``loaded``, each sensor's physical value ``p``
+    (``(count - offset) * gain`` when calibrated), counted as 0 unless
+    ``p >= floor_value``, raises ``peak`` and is added to ``sums`` (frame by frame,
+    in order, so results do not depend on how a recording is split into blocks).
+
+    Parameters
+    ----------
+    values : (n_frames, n_sensors) array_like
+        Physical values (float32/float64) or raw counts with ``offset``/``gain``.
+    loaded : (n_frames,) array_like of bool
+        Frames to include.
+    peak, sums : (n_sensors,) float64 ndarray
+        Updated in place.
+    floor_value : float
+        Smaller values (and NaN) count as 0.
+    offset, gain : (n_sensors,) array_like, optional
+        Linear calibration fused into the kernel; give both or neither.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        raise ValueError(f"values must be 2-D (n_frames, n_sensors), got shape {arr.shape}")
+    n, m = arr.shape
+    if (offset is None) != (gain is None):
+        raise ValueError("give both offset and gain, or neither")
+    if arr.dtype not in _FLOAT_DTYPES and arr.dtype not in COUNT_DTYPES:
+        arr = arr.astype(np.float64)
+    arr = np.ascontiguousarray(arr)
+    mask = np.ascontiguousarray(loaded, dtype=np.uint8)
+    if mask.shape != (n,):
+        raise ValueError(f"loaded must have shape ({n},), got {mask.shape}")
+    for name, a in (("peak", peak), ("sums", sums)):
+        if not isinstance(a, np.ndarray) or a.shape != (m,) or a.dtype != np.float64 or not a.flags.c_contiguous:
+            raise ValueError(f"{name} must be a C-contiguous float64 array of shape ({m},)")
+    _impl("sensor_accumulate", "step_kernels")(arr, mask, offset is not None, _vector(offset, m, "offset", 0.0),
+                                               _vector(gain, m, "gain", 1.0), float(floor_value), peak, sums)
+
+
 __all__ = [
     "BACKEND",
     "BACKEND_REASON",
     "FrameFeatures",
     "RegionCSR",
+    "SegmentFirst",
+    "SegmentSummary",
     "default_num_threads",
     "frame_features",
     "region_pressure",
+    "segment_first",
+    "segment_first_peak",
     "segment_reduce",
+    "segment_resample",
+    "segment_sosfiltfilt",
+    "segment_stats",
+    "segment_sum",
+    "sensor_accumulate",
+    "sosfilt_padlen",
     "stance_events",
 ]

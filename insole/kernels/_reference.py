@@ -216,6 +216,35 @@ def segment_sum(x: np.ndarray, starts: np.ndarray, stops: np.ndarray, sums: np.n
             sums[s, c] = x[starts[s]:stops[s], c].sum()
 
 
+
+def segment_stats(
+    x: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    sums: np.ndarray,
+    maxima: np.ndarray,
+    argmax: np.ndarray,
+    minima: np.ndarray,
+) -> None:
+    """NaN-ignoring sum (frame by frame, in order), maximum, index of the first maximum and
+    minimum of each column of ``x[starts[s]:stops[s]]``.
+
+    An empty range, or a column that is all NaN in it, gives sum 0, maximum and minimum
+    NaN and argmax -1 (sums, maxima and argmax as :func:`segment_reduce`).
+    """
+    segment_reduce(x, starts, stops, sums, maxima, argmax)
+    for s in range(starts.size):  # per step, vectorised over frames and columns
+        seg = x[starts[s]:stops[s]]
+        if seg.shape[0] == 0:
+            minima[s] = np.nan
+            continue
+        valid = ~np.isnan(seg)
+        filled = np.where(valid, seg, np.inf)
+        minima[s] = np.where(valid.any(axis=0), filled.min(axis=0), np.nan)
+        # frame by frame, as the compiled kernel adds
+        sums[s] = np.concatenate([np.zeros((1, seg.shape[1])), np.where(valid, seg, 0.0)]).cumsum(axis=0)[-1]
+
+
 def segment_first(
     x: np.ndarray,
     starts: np.ndarray,
