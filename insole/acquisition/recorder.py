@@ -301,6 +301,11 @@ class Recorder:
         How often ``on_status`` is called (and the clock fits refitted).
     on_status : callable, optional
         ``on_status(RecorderStatus)``.
+    on_frames : callable, optional
+        ``on_frames(foot, t_host_s, values)`` with every block of frames as it is
+        written (host time in s since the recording began, raw values after the
+        channel map, shape ``(n, n_sensors)``): the tap live views and guided
+        tests read. It runs in the recording loop, so it must be quick.
     refit_at_close : bool
         On a clean end, rewrite every frame's host time with the final clock fit.
     backend : str, optional
@@ -329,6 +334,7 @@ class Recorder:
         compression: str | None = "gzip",
         status_interval_s: float = 0.5,
         on_status: Callable[[RecorderStatus], None] | None = None,
+        on_frames: Callable[[str, np.ndarray, np.ndarray], None] | None = None,
         refit_at_close: bool = True,
         backend: str | None = None,
     ) -> None:
@@ -368,6 +374,7 @@ class Recorder:
         self.compression = None if compression == "none" else compression
         self.status_interval_s = float(status_interval_s)
         self.on_status = on_status
+        self.on_frames = on_frames
         self.refit_at_close = refit_at_close
         self.backend = backend
         self._queue: queue.Queue = queue.Queue(maxsize=4096)
@@ -721,6 +728,8 @@ class Recorder:
             fs.gaps += 1
         fs.last_t_host = float(t_host[-1])
         fs.last_values = values[-1]
+        if self.on_frames is not None:
+            self.on_frames(foot, t_host, values)
 
     def _write_markers(self) -> None:
         while self._markers:
