@@ -5,73 +5,262 @@ validating wrapper is :func:`insole.kernels.frame_features`.  Nothing here
 validates: the wrapper guarantees C-contiguous input, matching lengths and
 allocated outputs.  The per-frame work runs on raw pointers (memoryview
 arguments per call would cost reference counting on every frame).
+
+How it is fast (figures: ``benchmarks/bench_frame_features.py``):
+
+* Frames go through in blocks of ``BLK`` = 8, two frames per SSE2 register
+  (a *lane pair*, see ``_insole.pxd``): every operation on a sensor is done
+  for eight frames at once, with the sensor's scale, centroid and
+  calibration loaded once per block, and there is no per-frame loop
+  overhead, which matters most with few sensors.
+* Loaded-or-not is a compare and a mask (branch-free, so unpredictable
+  loading costs nothing); calibration of raw counts is fused in.
+* The forces of a block are kept as ``ft[sensor, frame]``, so a region is a
+  run over its CSR entries of ``acc += ft[idx] * w``, a vector operation over
+  the block's frames with one scalar weight: no gather and no scatter per
+  frame, and fractional weights and sensors shared by regions cost nothing
+  extra.  Regions whose weights are all 1 skip the products; regions go in
+  pairs so that a frame's two results are one store.  The only per-call
+  preparation is O(n_sensors + n_entries): weights laid out as lane pairs.
+* ``prange`` over blocks (dynamic schedule, so that a core shared with other
+  work does not hold the other thread up); each thread owns its scratch block.
+
+Every frame's sums are formed in sensor order (CSR order for regions)
+whatever the frame's address, block or thread: results are bit-identical
+between chunked and whole-file analysis and between thread counts.  They
+agree with the NumPy twin, which sums in other orders, to rounding.
 """
 
 from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport NAN, nextafter
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
 
-from _insole cimport value_t
+from _insole cimport (
+    lp_add, lp_and, lp_div, lp_f4, lp_f4_hi, lp_f4_lo, lp_ge, lp_keep, lp_load_a, lp_mask, lp_mul, lp_n,
+    lp_n_double, lp_n_inc,
+    lp_n_zero, lp_not_le, lp_not_lt, lp_select, lp_set, lp_set1, lp_set_i32, lp_set_u16, lp_store,
+    lp_store_hi, lp_store_lo, lp_sub, lp_t, lp_tile4_f32, lp_unpack_hi, lp_unpack_lo, lp_zero, value_t,
+)
 
 
-cdef inline void _one_frame(
-    const value_t* row,
-    Py_ssize_t n_sensors,
-    const double* scale,
-    const double* ap,
-    const double* ml,
-    const Py_ssize_t* region_ptr,
-    const Py_ssize_t* region_idx,
-    const double* region_w,
-    Py_ssize_t n_regions,
-    double threshold,
-    double cop_min_force_n,
-    Py_ssize_t min_active,
-    bint calibrated,
-    const double* offset,
-    const double* gain,
-    double* buf,
-    double* force_out,
-    double* cop_out,
-    double* region_out,
+cdef enum:
+    BLK = 8  # frames per block: four lane pairs
+    NW = 10  # doubles per sensor in the weights table: scale, ap, ml, offset, gain, each twice
+
+
+cdef inline lp_t _pair(const value_t* x, Py_ssize_t m) noexcept nogil:
+    """Values of one sensor in two consecutive frames (``x`` at the first), as doubles (exactly)."""
+    if value_t is float or value_t is double:
+        return lp_set(<double>x[0], <double>x[m])
+    elif sizeof(value_t) <= 2 and <value_t>-1 > 0:  # uint8, uint16: one integer insert, one convert
+        return lp_set_u16(<unsigned int>x[0], <unsigned int>x[m])
+    else:
+        return lp_set_i32(<int>x[0], <int>x[m])
+
+
+cdef inline void _finish_pair(
+    lp_t total, lp_t mom_ap, lp_t mom_ml, lp_n n_loaded, double cop_min_force_n, double min_active,
+    double* force_out, double* cop_out,
 ) noexcept nogil:
-    # Branch-free inner loops (a select, not a jump) so that the compiler vectorises them.
-    cdef Py_ssize_t j, k, r
-    cdef Py_ssize_t n_active = 0
-    cdef double p, f, s
-    cdef double total = 0.0
-    cdef double moment_ap = 0.0
-    cdef double moment_ml = 0.0
+    """Total force and COP of two frames; the COP is NaN by assignment where the twin's test fails."""
+    cdef lp_t one = lp_set1(1.0)
+    cdef lp_mask ok = lp_and(lp_and(lp_not_le(total, lp_zero()), lp_not_lt(total, lp_set1(cop_min_force_n))),
+                             lp_not_lt(lp_n_double(n_loaded), lp_set1(min_active)))
+    cdef lp_t d = lp_select(ok, total, one)  # never 0/0: invalid lanes divide by 1, then become NaN
+    cdef lp_t cop_ap = lp_select(ok, lp_div(mom_ap, d), lp_set1(NAN))
+    cdef lp_t cop_ml = lp_select(ok, lp_div(mom_ml, d), lp_set1(NAN))
+    lp_store(force_out, total)
+    lp_store(cop_out, lp_unpack_lo(cop_ap, cop_ml))
+    lp_store(cop_out + 2, lp_unpack_hi(cop_ap, cop_ml))
+
+
+cdef inline void _sensor_step(
+    lp_t p0, lp_t p1, const double* w, bint calibrated, lp_t thr, lp_t* acc, lp_n* cnt, double* ftj,
+) noexcept nogil:
+    """One sensor (weights ``w``) in four frames (``p0``, ``p1``): accumulate, store forces at ``ftj``."""
+    cdef lp_t f0, f1, s, a, c
+    cdef lp_mask l0, l1
+    if calibrated:  # the twin's operations, so the same rounding: (count - offset) * gain
+        p0 = lp_mul(lp_sub(p0, lp_load_a(w + 6)), lp_load_a(w + 8))
+        p1 = lp_mul(lp_sub(p1, lp_load_a(w + 6)), lp_load_a(w + 8))
+    # loaded: p > 0 and p >= floor, one compare against the larger of the two (false for NaN)
+    l0 = lp_ge(p0, thr)
+    l1 = lp_ge(p1, thr)
+    s = lp_load_a(w)
+    f0 = lp_keep(l0, lp_mul(p0, s))  # force = p * scale where loaded, else 0 (no branch)
+    f1 = lp_keep(l1, lp_mul(p1, s))
+    cnt[0] = lp_n_inc(cnt[0], l0)
+    cnt[1] = lp_n_inc(cnt[1], l1)
+    acc[0] = lp_add(acc[0], f0)
+    acc[1] = lp_add(acc[1], f1)
+    a = lp_load_a(w + 2)
+    acc[2] = lp_add(acc[2], lp_mul(f0, a))
+    acc[3] = lp_add(acc[3], lp_mul(f1, a))
+    c = lp_load_a(w + 4)
+    acc[4] = lp_add(acc[4], lp_mul(f0, c))
+    acc[5] = lp_add(acc[5], lp_mul(f1, c))
+    lp_store(ftj, f0)
+    lp_store(ftj + 2, f1)
+
+
+cdef inline void _sensor_pass(
+    const value_t* rows, Py_ssize_t m, const double* wt, bint calibrated, double threshold,
+    double cop_min_force_n, double min_active, double* ft, double* force_out, double* cop_out,
+) noexcept nogil:
+    """Four frames (``rows``, two lane pairs): forces into ``ft[j * BLK]``, total force and COP out.
+
+    Each frame's sums run over the sensors in order, whatever the frame's lane.
+    """
+    cdef Py_ssize_t j, t
+    cdef Py_ssize_t j0 = 0
+    cdef lp_t thr = lp_set1(threshold)
+    cdef lp_t acc[6]  # total, ap moment, ml moment; of frames 0-1 and 2-3
+    cdef lp_n cnt[2]
+    cdef lp_f4 tile[4]
+    for t in range(6):
+        acc[t] = lp_zero()
+    cnt[0] = lp_n_zero()
+    cnt[1] = lp_n_zero()
+    if value_t is float:  # four sensors at a time from a transposed tile of the four rows
+        for j0 in range(0, m - 3, 4):
+            lp_tile4_f32(rows + j0, m, tile)
+            for t in range(4):
+                _sensor_step(lp_f4_lo(tile[t]), lp_f4_hi(tile[t]), wt + NW * (j0 + t), calibrated, thr, acc,
+                             cnt, ft + BLK * (j0 + t))
+        j0 = m - m % 4
+    for j in range(j0, m):
+        _sensor_step(_pair(rows + j, m), _pair(rows + 2 * m + j, m), wt + NW * j, calibrated, thr, acc, cnt,
+                     ft + BLK * j)
+    _finish_pair(acc[0], acc[2], acc[4], cnt[0], cop_min_force_n, min_active, force_out, cop_out)
+    _finish_pair(acc[1], acc[3], acc[5], cnt[1], cop_min_force_n, min_active, force_out + 2, cop_out + 4)
+
+
+cdef inline void _region_sum(
+    const double* ft, Py_ssize_t k0, Py_ssize_t k1, const Py_ssize_t* entry_col, const double* entry_w,
+    bint unit, lp_t* acc,
+) noexcept nogil:
+    """Force of one region (CSR entries ``k0:k1``) in the BLK frames of ``ft``: four lane pairs.
+
+    A region whose weights are all exactly 1 skips the products (``f * 1 == f``).
+    """
+    cdef Py_ssize_t k
+    cdef const double* col
+    cdef lp_t w
+    cdef lp_t a0 = lp_zero()
+    cdef lp_t a1 = lp_zero()
+    cdef lp_t a2 = lp_zero()
+    cdef lp_t a3 = lp_zero()
+    if unit:
+        for k in range(k0, k1):
+            col = ft + entry_col[k]
+            a0 = lp_add(a0, lp_load_a(col))
+            a1 = lp_add(a1, lp_load_a(col + 2))
+            a2 = lp_add(a2, lp_load_a(col + 4))
+            a3 = lp_add(a3, lp_load_a(col + 6))
+    else:
+        for k in range(k0, k1):
+            col = ft + entry_col[k]
+            w = lp_load_a(entry_w + 2 * k)
+            a0 = lp_add(a0, lp_mul(lp_load_a(col), w))
+            a1 = lp_add(a1, lp_mul(lp_load_a(col + 2), w))
+            a2 = lp_add(a2, lp_mul(lp_load_a(col + 4), w))
+            a3 = lp_add(a3, lp_mul(lp_load_a(col + 6), w))
+    acc[0] = a0
+    acc[1] = a1
+    acc[2] = a2
+    acc[3] = a3
+
+
+cdef inline void _region_pass(
+    const double* ft, const Py_ssize_t* region_ptr, const Py_ssize_t* entry_col, const double* entry_w,
+    const unsigned char* unit, Py_ssize_t n_regions, double* region_out,
+) noexcept nogil:
+    """Region forces of the BLK frames of ``ft`` (16-byte aligned) into ``region_out``.
+
+    ``entry_col[k]`` is the offset of entry ``k``'s sensor in ``ft``, ``entry_w[2k:2k+2]`` its
+    weight twice.  Regions go in pairs, so that each frame's two results are one store.
+    """
+    cdef Py_ssize_t r, i
+    cdef lp_t acc[4]
+    cdef lp_t nxt[4]
+    cdef double* out
+    for r in range(0, n_regions - 1, 2):
+        _region_sum(ft, region_ptr[r], region_ptr[r + 1], entry_col, entry_w, unit[r], acc)
+        _region_sum(ft, region_ptr[r + 1], region_ptr[r + 2], entry_col, entry_w, unit[r + 1], nxt)
+        for i in range(4):
+            out = region_out + 2 * i * n_regions + r
+            lp_store(out, lp_unpack_lo(acc[i], nxt[i]))
+            lp_store(out + n_regions, lp_unpack_hi(acc[i], nxt[i]))
+    if n_regions % 2:
+        r = n_regions - 1
+        _region_sum(ft, region_ptr[r], region_ptr[r + 1], entry_col, entry_w, unit[r], acc)
+        for i in range(4):
+            out = region_out + 2 * i * n_regions + r
+            lp_store_lo(out, acc[i])
+            lp_store_hi(out + n_regions, acc[i])
+
+
+cdef inline void _block(
+    const value_t* rows, Py_ssize_t m, const double* wt, bint calibrated, double threshold,
+    double cop_min_force_n, double min_active,
+    const Py_ssize_t* region_ptr, const Py_ssize_t* entry_col, const double* entry_w, const unsigned char* unit,
+    Py_ssize_t n_regions, double* ft, double* force_out, double* cop_out, double* region_out,
+) noexcept nogil:
+    """BLK full frames starting at ``rows``; outputs point at the block's first frame."""
+    # literal flags, so that each inlined copy of the sensor loop has no branch
     if calibrated:
-        for j in range(n_sensors):
-            p = (<double>row[j] - offset[j]) * gain[j]
-            f = p * scale[j] if p >= threshold else 0.0
-            n_active += p >= threshold
-            buf[j] = f
-            total += f
-            moment_ap += f * ap[j]
-            moment_ml += f * ml[j]
+        _sensor_pass(rows, m, wt, True, threshold, cop_min_force_n, min_active, ft, force_out, cop_out)
+        _sensor_pass(rows + 4 * m, m, wt, True, threshold, cop_min_force_n, min_active, ft + 4,
+                     force_out + 4, cop_out + 8)
     else:
-        for j in range(n_sensors):
-            p = <double>row[j]
-            f = p * scale[j] if p >= threshold else 0.0
-            n_active += p >= threshold
-            buf[j] = f
-            total += f
-            moment_ap += f * ap[j]
-            moment_ml += f * ml[j]
-    force_out[0] = total
-    if total > 0.0 and total >= cop_min_force_n and n_active >= min_active:
-        cop_out[0] = moment_ap / total
-        cop_out[1] = moment_ml / total
+        _sensor_pass(rows, m, wt, False, threshold, cop_min_force_n, min_active, ft, force_out, cop_out)
+        _sensor_pass(rows + 4 * m, m, wt, False, threshold, cop_min_force_n, min_active, ft + 4,
+                     force_out + 4, cop_out + 8)
+    _region_pass(ft, region_ptr, entry_col, entry_w, unit, n_regions, region_out)
+
+
+cdef void _run(
+    const value_t* vp, Py_ssize_t n_frames, Py_ssize_t m, const double* wt, bint calibrated,
+    double threshold, double cop_min_force_n, double min_active,
+    const Py_ssize_t* region_ptr, const Py_ssize_t* entry_col, const double* entry_w, const unsigned char* unit,
+    Py_ssize_t n_regions, double* scratch, Py_ssize_t stride, value_t* pad, double* tail,
+    double* force_out, double* cop_out, double* region_out, int nt,
+) noexcept nogil:
+    """All frames: full blocks on ``nt`` threads, then the last partial block through ``pad``.
+
+    ``scratch`` holds one ``(m, BLK)`` force block of ``stride`` doubles per thread; ``pad`` a
+    zero-padded copy of the last rows and ``tail`` the outputs of that padded block.
+    """
+    cdef Py_ssize_t n_full = n_frames // BLK
+    cdef Py_ssize_t rest = n_frames - n_full * BLK
+    cdef Py_ssize_t blk, i0
+    cdef double* ft = scratch
+    if nt == 1 or n_full < 2:
+        for blk in range(n_full):
+            i0 = blk * BLK
+            _block(vp + i0 * m, m, wt, calibrated, threshold, cop_min_force_n, min_active, region_ptr,
+                   entry_col, entry_w, unit, n_regions, ft, force_out + i0, cop_out + 2 * i0,
+                   region_out + i0 * n_regions)
     else:
-        cop_out[0] = NAN
-        cop_out[1] = NAN
-    for r in range(n_regions):
-        s = 0.0
-        for k in range(region_ptr[r], region_ptr[r + 1]):
-            s += buf[region_idx[k]] * region_w[k]
-        region_out[r] = s
+        with parallel(num_threads=nt):
+            ft = scratch + threadid() * stride
+            for blk in prange(n_full, schedule="dynamic", chunksize=16):
+                i0 = blk * BLK
+                _block(vp + i0 * m, m, wt, calibrated, threshold, cop_min_force_n, min_active, region_ptr,
+                       entry_col, entry_w, unit, n_regions, ft, force_out + i0, cop_out + 2 * i0,
+                       region_out + i0 * n_regions)
+    if rest:
+        # the same code on a zero-padded copy, so that a frame's result does not depend on its block
+        i0 = n_full * BLK
+        memset(pad, 0, BLK * m * sizeof(value_t))
+        memcpy(pad, vp + i0 * m, rest * m * sizeof(value_t))
+        _block(pad, m, wt, calibrated, threshold, cop_min_force_n, min_active, region_ptr, entry_col,
+               entry_w, unit, n_regions, scratch, tail, tail + BLK, tail + 3 * BLK)
+        memcpy(force_out + i0, tail, rest * sizeof(double))
+        memcpy(cop_out + 2 * i0, tail + BLK, 2 * rest * sizeof(double))
+        if n_regions:
+            memcpy(region_out + i0 * n_regions, tail + 3 * BLK, rest * n_regions * sizeof(double))
 
 
 def frame_features(
@@ -120,49 +309,65 @@ def frame_features(
         Total force (n,), COP (n, 2) as (ap, ml), region force (n, n_regions).
     num_threads : int
         OpenMP threads (>= 1; the wrapper resolves the default).
+
+    Notes
+    -----
+    Sums are formed in sensor order (CSR order for regions) for every
+    frame, so results do not depend on the frame's position, the block it
+    is computed in or ``num_threads``; they agree with the NumPy twin to
+    rounding (rtol 1e-12), not bit for bit.
     """
     cdef Py_ssize_t n_frames = values.shape[0]
-    cdef Py_ssize_t n_sensors = values.shape[1]
+    cdef Py_ssize_t m = values.shape[1]
     cdef Py_ssize_t n_regions = region_out.shape[1]
-    cdef Py_ssize_t i
+    cdef Py_ssize_t j
     cdef int nt = num_threads if num_threads > 0 else 1
-    cdef double* buf
     if n_frames == 0:
         return
+    if n_frames < 64 * BLK:
+        nt = 1
     # "loaded" is p > 0 and p >= floor: one comparison against the larger of the floor
     # and the smallest positive double
     cdef double threshold = floor_value if floor_value > 0.0 else nextafter(0.0, 1.0)
-    if n_frames < 512:
-        nt = 1
-    cdef const value_t* vp = &values[0, 0]
-    cdef const double* sp = &scale[0]
-    cdef const double* app = &ap[0]
-    cdef const double* mlp = &ml[0]
-    cdef const Py_ssize_t* rptr = &region_ptr[0]
-    cdef const Py_ssize_t* ridx = &region_idx[0] if region_idx.shape[0] else NULL
-    cdef const double* rw = &region_w[0] if region_w.shape[0] else NULL
-    cdef const double* op = &offset[0]
-    cdef const double* gp = &gain[0]
-    cdef double* fo = &force_out[0]
-    cdef double* co = &cop_out[0, 0]
-    cdef double* ro = &region_out[0, 0] if n_regions else NULL
-    # One scratch row per thread, allocated here so that no allocation can fail in the loop.
-    buf = <double*> malloc(nt * (n_sensors + 1) * sizeof(double))
-    if buf == NULL:
-        raise MemoryError()
+    # Allocated here so that nothing can fail in the loop: the per-sensor weights table and the
+    # per-entry weights (each value twice, as loaded into a lane pair, 16-byte aligned), the entries'
+    # offsets into a force block and the unit-weight flag of each region; one (m, BLK) force block
+    # per thread; the zero-padded last rows and the outputs of that last block.
+    cdef Py_ssize_t n_entries = region_idx.shape[0]
+    cdef Py_ssize_t stride = m * BLK + 8
+    cdef Py_ssize_t k, r
+    cdef double* tables_mem = <double*> malloc((NW * m + 2 * n_entries + 2) * sizeof(double))
+    cdef double* scratch_mem = <double*> malloc((nt * stride + 2) * sizeof(double))
+    cdef Py_ssize_t* entry_col = <Py_ssize_t*> malloc(n_entries * sizeof(Py_ssize_t) + n_regions + 8)
+    cdef value_t* pad = <value_t*> malloc(BLK * m * sizeof(value_t) + 8)
+    cdef double* tail = <double*> malloc((3 + n_regions) * BLK * sizeof(double))
+    cdef double* wt = <double*> ((<size_t>tables_mem + 15) & ~(<size_t>15))
+    cdef double* entry_w = wt + NW * m
+    cdef double* scratch = <double*> ((<size_t>scratch_mem + 15) & ~(<size_t>15))
+    cdef unsigned char* unit = <unsigned char*> (entry_col + n_entries)
     try:
-        if nt == 1:
-            with nogil:
-                for i in range(n_frames):
-                    _one_frame(vp + i * n_sensors, n_sensors, sp, app, mlp, rptr, ridx, rw, n_regions,
-                               threshold, cop_min_force_n, min_active, calibrated, op, gp, buf,
-                               fo + i, co + 2 * i, ro + i * n_regions)
-        else:
-            with nogil, parallel(num_threads=nt):
-                for i in prange(n_frames, schedule="static"):
-                    _one_frame(vp + i * n_sensors, n_sensors, sp, app, mlp, rptr, ridx, rw, n_regions,
-                               threshold, cop_min_force_n, min_active, calibrated, op, gp,
-                               buf + threadid() * (n_sensors + 1), fo + i, co + 2 * i,
-                               ro + i * n_regions)
+        if tables_mem == NULL or scratch_mem == NULL or entry_col == NULL or pad == NULL or tail == NULL:
+            raise MemoryError()
+        for j in range(m):
+            wt[NW * j] = wt[NW * j + 1] = scale[j]
+            wt[NW * j + 2] = wt[NW * j + 3] = ap[j]
+            wt[NW * j + 4] = wt[NW * j + 5] = ml[j]
+            wt[NW * j + 6] = wt[NW * j + 7] = offset[j] if calibrated else 0.0
+            wt[NW * j + 8] = wt[NW * j + 9] = gain[j] if calibrated else 1.0
+        for k in range(n_entries):
+            entry_col[k] = BLK * region_idx[k]
+            entry_w[2 * k] = entry_w[2 * k + 1] = region_w[k]
+        for r in range(n_regions):
+            unit[r] = True
+            for k in range(region_ptr[r], region_ptr[r + 1]):
+                unit[r] = unit[r] and region_w[k] == 1.0
+        with nogil:
+            _run(&values[0, 0], n_frames, m, wt, calibrated, threshold, cop_min_force_n, <double>min_active,
+                 &region_ptr[0], entry_col, entry_w, unit, n_regions, scratch, stride, pad, tail,
+                 &force_out[0], &cop_out[0, 0], &region_out[0, 0] if n_regions else NULL, nt)
     finally:
-        free(buf)
+        free(tables_mem)
+        free(scratch_mem)
+        free(entry_col)
+        free(pad)
+        free(tail)
