@@ -1,7 +1,8 @@
 """The demo pipeline behind ``insole demo``: recordings -> analysis -> reports, with nothing downloaded.
 
 It simulates (fixed seeds) three walks of one subject eight weeks apart, a run
-and a heel-raise test, imports the real Moticon walk shipped as package data,
+and a heel-raise test (analysed by :mod:`insole.foot_tests` into
+/derived/heel_raise), imports the real Moticon walk shipped as package data,
 analyses everything and writes the reports: clinician (English and Dutch,
 HTML and PDF), runner, heel-raise, the real walk, a before/after comparison
 and a history.
@@ -34,6 +35,13 @@ def _simulate(path: Path, **changes) -> Path:
     return path
 
 
+def _heel_raise_test(path: Path, foot: str) -> None:
+    """Run the heel-raise test (``insole test heel-raise``) and store it under /derived/heel_raise."""
+    from insole.foot_tests import analyze_heel_raise, write_derived
+
+    write_derived(path, "heel_raise", foot, analyze_heel_raise(path, foot).to_tree())
+
+
 def _recordings(rec_dir: Path) -> dict[str, Path]:
     from insole.io import read
 
@@ -48,6 +56,7 @@ def _recordings(rec_dir: Path) -> dict[str, Path]:
     paths["heel_raise"] = _simulate(rec_dir / "heel_raise.h5", layout="moticon-16", task="heel-raise", reps=10, fatigue_drift=1.0,
                                     seed=31, subject="demo-01", metadata={"recorded_at": "2026-03-09T09:45:00", "footwear": "barefoot",
                                                                           "red_flags": NO_RED_FLAGS})
+    _heel_raise_test(paths["heel_raise"], "left")
     with resources.as_file(resources.files("insole") / "data" / REAL_RECORDING) as real:
         rec = read(real, task="walk", subject_id="moticon-sample")
     paths["moticon"] = rec_dir / "moticon_walk.h5"

@@ -23,6 +23,7 @@ from insole.cli import (
     repair,
     report,
     simulate,
+    test_,
 )
 from insole.cli._base import CONTEXT_SETTINGS, InsoleGroup
 
@@ -48,6 +49,7 @@ def main() -> None:
       insole compare week0.h5 week8.h5 -o progress.html
       insole emulate --pty &            # a virtual insole, prints its port
       insole record /dev/pts/5 -o rec.h5 --layout pedar-99 --duration 30
+      insole test heel-raise hr.h5 --foot left   # guided foot tests
     """
 
 
@@ -68,3 +70,4 @@ main.add_command(record.cli, "record")
 main.add_command(repair.cli, "repair")
 main.add_command(report.cli, "report")
 main.add_command(simulate.cli, "simulate")
+main.add_command(test_.cli, "test")
