@@ -37,7 +37,7 @@ from insole.report.findings import (
     exceeds_variability,
     proportion_exceeds,
 )
-from insole.report.i18n import Catalog, Num, Term
+from insole.report.i18n import Catalog, Num, Shares, Term
 from insole.report.model import Report
 from insole.report.references import REFERENCES, short_label
 from insole.report.session import Session
@@ -317,6 +317,75 @@ class _Builder:
                 [self.t("metric.static_forefoot"), *(self.c.number((st.get(f) or {}).get("forefoot_share_pct"), 0) for f in FEET)]]
         self.r.add_table(rows, [self.t("table.metric"), self.foot("left"), self.foot("right")], title=self.t("table.static.title"))
 
+    def end_class(self, cls: Any) -> str:
+        """An end-position class of the heel-raise test in this language (unknown ones as stored)."""
+        key = F.END_CLASS_TERMS.get(str(cls))
+        return self.t(key) if key else str(cls)
+
+    def heel_raise_tables(self, tree: dict[str, Any]) -> None:
+        """Per foot: a summary of the heel-raise test and one row per repetition (science.md 8.2)."""
+        n = self.c.number
+        for foot, d in F._per_foot(tree).items():
+            if foot not in FEET or not isinstance(d, dict):
+                continue
+            judged = bool(d.get("end_position_judged", True))
+            counts = d.get("end_class_counts") if isinstance(d.get("end_class_counts"), dict) else {}
+            total = sum(int(v) for v in counts.values())
+            dist = self.c.value(Shares(tuple((self.end_class(k), 100.0 * int(v) / total)
+                                             for k, v in sorted(counts.items(), key=lambda kv: -int(kv[1]))))) if total else "–"
+            drift = d.get("fatigue_drift_status")
+            rows = [
+                [self.t("hr.valid_reps"), f"{int(d.get('n_valid_reps', 0))} / {int(d.get('target_reps', 10))}"],
+                [self.t("hr.rejected_reps"), str(int(d.get("n_rejected_reps", 0)))],
+                [self.t("hr.assists"), str(int(d.get("n_assists", 0)))],
+                [self.t("hr.end_position"), dist if judged else self.t("hr.not_judged")],
+                [self.t("hr.fatigue_drift"), self.t(f"hr.drift.{drift}") if drift in F.DRIFT_STATUSES else "–"],
+                [self.t("hr.cadence"), n(d.get("cadence_reps_min"), 0)],
+                [self.t("hr.hold"), n(d.get("hold_s_median"), 2)],
+                [self.t("hr.medial_share"), n(None if d.get("medial_share_top_mean") is None else 100 * float(d["medial_share_top_mean"]), 0)],
+            ]
+            self.r.add_table(rows, [self.t("table.metric"), self.t("table.value")],
+                             title=self.t("hr.summary_title", foot=self.t(f"foot_name.{foot}")),
+                             caption=self.t("hr.summary_caption"))
+            starts = np.atleast_1d(np.asarray(d.get("rep_start_s", []), dtype=float))
+            if not starts.size:
+                continue
+
+            def col(key: str, fill: Any = np.nan) -> np.ndarray:
+                v = np.atleast_1d(np.asarray(d.get(key, [fill] * starts.size)))
+                return v if v.size == starts.size else np.full(starts.size, fill)
+
+            valid, classes, reasons = col("valid", False).astype(bool), col("end_class", ""), col("reject_reason", "")
+            hold, dtop, med = col("hold_s").astype(float), col("d_top").astype(float), col("medial_share_top").astype(float)
+            assisted = col("assisted", False).astype(bool)
+            reps = []
+            for i in range(starts.size):  # one row per repetition
+                why = next((self.t(key) for start, key in F.REJECT_REASON_TERMS if str(reasons[i]).startswith(start)), str(reasons[i]) or "–")
+                status = self.t("hr.valid") if valid[i] else self.t("hr.rejected", reason=why)
+                if assisted[i]:
+                    status += " · " + self.t("hr.assisted")
+                reps.append([str(i + 1), n(starts[i], 1), n(hold[i], 2), n(dtop[i], 2),
+                             n(100 * med[i] if np.isfinite(med[i]) else None, 0),
+                             self.end_class(classes[i]) if valid[i] else "–", status])
+            self.r.add_table(reps, [self.t("hr.rep"), self.t("hr.start_s"), self.t("hr.hold_s"), self.t("hr.d_top"),
+                                    self.t("hr.medial_pct"), self.t("hr.end_position"), self.t("hr.status")],
+                             title=self.t("hr.reps_title", foot=self.t(f"foot_name.{foot}")),
+                             caption=self.t("hr.reps_caption"))
+
+    def balance_table(self, tree: dict[str, Any]) -> None:
+        """Single-leg balance per foot: COP ranges and speeds, touch-downs (left and right columns)."""
+        per = {f: d for f, d in F._per_foot(tree).items() if f in FEET and isinstance(d, dict)}
+        if not per:
+            return
+        n = self.c.number
+        keys = (("duration_s", "bal.duration", 0), ("cop_ml_range_mm", "bal.ml_range", 1), ("cop_ap_range_mm", "bal.ap_range", 1),
+                ("cop_ml_velocity_mm_s", "bal.ml_velocity", 1), ("cop_ap_velocity_mm_s", "bal.ap_velocity", 1),
+                ("n_touchdowns", "bal.touchdowns", 0))
+        rows = [[self.t(label), *(n(per[f].get(key), digits) if f in per and per[f].get(key) is not None else "–" for f in FEET)]
+                for key, label, digits in keys]
+        self.r.add_table(rows, [self.t("table.metric"), self.foot("left"), self.foot("right")],
+                         title=self.t("table.balance.title"), caption=self.t("bal.caption"))
+
     def derived_table(self, name: str, tree: dict[str, Any]) -> None:
         """A ``/derived`` test result rendered generically: scalars as they are, arrays summarised."""
         rows = []
@@ -529,7 +598,12 @@ def _recording_sections(b: _Builder, s: Session, a: Assessment, index: int | Non
         b.static_table(s)
     for name, tree in s.derived.items():
         r.add_section(b.t(f"section.{name}"), level=level)
-        b.derived_table(name, tree)
+        if name == "heel_raise":
+            b.heel_raise_tables(tree)
+        elif name == "balance":
+            b.balance_table(tree)
+        else:
+            b.derived_table(name, tree)
     if s.data.get("task") in ("heel-raise", "balance") and s.data["task"].replace("-", "_") not in s.derived:
         r.add_section(b.t(f"section.{s.data['task'].replace('-', '_')}"), level=level)
         r.add_text(b.t(f"finding.{s.data['task'].replace('-', '_')}_missing"), style="note")

@@ -543,6 +543,17 @@ class HeelRaise:
     fatigue_drift: bool | None
 
 
+#: End-position classes of the heel-raise test (insole.foot_tests) -> catalogue terms.
+END_CLASS_TERMS: Final = {"hallux / first ray": "end_class.first_ray", "hallux/first ray": "end_class.first_ray",
+                          "central": "end_class.central", "lateral drift": "end_class.lateral",
+                          "not measured": "end_class.not_measured"}
+#: Why a repetition was rejected (start of ``reject_reason``) -> catalogue terms.
+REJECT_REASON_TERMS: Final = (("partial", "hr.reason.partial"), ("incomplete", "hr.reason.incomplete"),
+                              ("top too short", "hr.reason.short"), ("unloaded", "hr.reason.unloaded"))
+#: Values of ``fatigue_drift_status``.
+DRIFT_STATUSES: Final = ("yes", "no", "too few repetitions", "not measured")
+
+
 def read_heel_raise(tree: Mapping[str, Any] | None) -> dict[str, HeelRaise]:
     """Defensively read a ``/derived/heel_raise`` tree (per foot, or one foot named by ``foot``).
 
@@ -588,7 +599,8 @@ def _heel_raise(tree: Mapping[str, Any] | None) -> list[Finding]:
         n = sum(hr.end_counts.values())
         if n:
             lateral = sum(v for k, v in hr.end_counts.items() if "lateral" in k) / n
-            items = tuple((k, 100.0 * v / n) for k, v in sorted(hr.end_counts.items(), key=lambda kv: -kv[1]))
+            items = tuple((Term(END_CLASS_TERMS[k]) if k in END_CLASS_TERMS else k, 100.0 * v / n)
+                          for k, v in sorted(hr.end_counts.items(), key=lambda kv: -kv[1]))
             out.append(Finding("heel_raise", Msg("finding.heel_raise_end", {"foot": ft, "dist": Shares(items), "n": n}),
                                Msg("comparison.heel_raise_end_rule", {"share": Num(100 * LATERAL_DRIFT_SHARE, 0)}), "H",
                                (Msg("caveat.heel_raise_classes"),), ("houck2009",),

@@ -154,7 +154,28 @@ class TestHeelRaise:
         assert set(_keys(a)) == {"calf_raise", "two_toe_heel_raise"}
         assert set(_reasons(a, "calf_raise")) == {"heel_raise_count", "heel_raise_end"}
         html = html_of(heel_raise)
-        assert "Left foot: 8 valid heel raises" in html and "/derived/heel_raise" in html
+        assert "Left foot: 8 valid heel raises" in html and "Heel-raise test, Left foot" in html
+        assert "8 / 10" in html and "lateral drift 38 %" in html  # the summary table
+        nl = html_of(heel_raise, "nl")
+        assert "uitwijken naar buiten 38 %" in nl and "lateral drift" not in nl  # classes translated
+
+    def test_repetitions_and_balance_get_their_own_tables(self, tmp_path):
+        from insole.foot_tests import analyze_balance, analyze_heel_raise, write_derived
+        from insole.report import build_report
+        from insole.report.html import render_html
+        from insole.report.session import load_session
+        from insole.simulate import simulate
+
+        hr = simulate(tmp_path / "hr.h5", layout="moticon-16", task="heel-raise", reps=6, partial_reps=1, rate_hz=50.0, seed=3)
+        write_derived(hr, "heel_raise", "left", analyze_heel_raise(hr, "left").to_tree())
+        bal = simulate(tmp_path / "bal.h5", layout="moticon-16", task="balance", duration_s=12.0, rate_hz=50.0, seed=3)
+        write_derived(bal, "balance", "left", analyze_balance(bal, "left").to_tree())
+        for lang, words in (("en", ("Repetitions, Left foot", "rejected (partial: the heel stayed on the ground)",
+                                    "Side-to-side range of the centre of pressure")),
+                            ("nl", ("Herhalingen, Linkervoet", "afgekeurd (half", "Zijwaartse uitslag van het drukpunt"))):
+            html = render_html(build_report([load_session(hr), load_session(bal)], lang=lang, audience="clinician"))
+            for w in words:
+                assert w in html, (lang, w)
 
     def test_other_layouts_of_results_are_read(self):
         per_foot = {"left": {"valid_reps": 12, "end_position_counts": {"lateral drift": 2, "central": 10}},

@@ -119,6 +119,6 @@ def test_several_recordings_in_one_report(lateral, heel_raise, standing):
     titles = [s.title for s in report.sections]
     assert titles.count("About this recording") == 3 and "Recording 2: heel_raise.h5" in titles
     html = render_html(report)
-    assert "Heel-raise results" in html and "Standing load" in html and "Force over time." in html
+    assert "Heel-raise test, Left foot" in html and "Standing load" in html and "Force over time." in html
     assert '<dt>Recording</dt><dd>heel_raise.h5</dd>' in html and '<dt>Recording</dt><dd>lateral.h5</dd>' in html
     assert "Technique cues" not in html  # none of them is a run
