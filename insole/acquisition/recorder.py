@@ -247,6 +247,27 @@ class _PortState:
         self.port: Any = None
 
 
+class _NoFile:
+    """Stands in for the :class:`~insole.store.RecordingWriter` of a recorder without a file (``path=None``).
+
+    It counts the frames; everything else is dropped, so frames reach only ``on_frames``.
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[str, int] = {}
+
+    def append(self, foot: str, values: np.ndarray, **columns: Any) -> None:
+        self._frames[foot] = self._frames.get(foot, 0) + len(values)
+
+    def frames_written(self, foot: str) -> int:
+        return self._frames.get(foot, 0)
+
+    def _ignore(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    add_gap = add_marker = set_link_stats = set_sync = flush = close = abort = _ignore
+
+
 def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Raise :class:`InsoleError` (one line) unless a recording can be written at ``path``.
 
@@ -273,8 +294,9 @@ class Recorder:
 
     Parameters
     ----------
-    path : str or Path
-        Output ``.h5`` file.
+    path : str, Path or None
+        Output ``.h5`` file; None records no file (the frames only go to
+        ``on_frames``: a live view without recording).
     ports : sequence of PortSpec or str
         One port carrying both feet (or one foot), or one port per foot.
     layout : str
@@ -319,7 +341,7 @@ class Recorder:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike | None,
         ports: Sequence[PortSpec | str],
         layout: str,
         *,
@@ -340,7 +362,7 @@ class Recorder:
     ) -> None:
         from insole.layout import get_layout
 
-        self.path = check_output_path(path, overwrite=overwrite)
+        self.path = None if path is None else check_output_path(path, overwrite=overwrite)
         self.overwrite = overwrite
         specs = [p if isinstance(p, PortSpec) else PortSpec(str(p)) for p in ports]
         if not 1 <= len(specs) <= 2:
@@ -658,8 +680,11 @@ class Recorder:
             st = next(p for p in self._ports if f in p.feet)
             self._feet[f] = _FootState(st.index, ClockFit())
             self._flushed[f] = 0
-        self.writer = RecordingWriter(self.path, specs, md, swmr=True, overwrite=self.overwrite,
-                                      flush_frames=1 << 40, flush_interval_s=1e9, compression=self.compression)
+        if self.path is None:
+            self.writer = _NoFile()
+        else:
+            self.writer = RecordingWriter(self.path, specs, md, swmr=True, overwrite=self.overwrite,
+                                          flush_frames=1 << 40, flush_interval_s=1e9, compression=self.compression)
         self._t_first = time.monotonic()
 
     def _ingest(self, st: _PortState, chunks: list[Chunk]) -> None:
@@ -769,6 +794,8 @@ class Recorder:
     def _room_bytes(self) -> float:
         """Bytes the file may still grow by: free disk space and the file-size limit, less reserves."""
         room = math.inf
+        if self.path is None:
+            return room
         with contextlib.suppress(OSError):
             vfs = os.statvfs(self.path.parent)
             room = vfs.f_bavail * vfs.f_frsize - DISK_RESERVE_BYTES
@@ -944,7 +971,7 @@ class Recorder:
             self.writer.abort()  # the frames still buffered are dropped: the file keeps what was flushed
             result.ended_by = self._stop_reason or "write error"
             result.message = self._stop_message
-        elif self.refit_at_close:
+        elif self.refit_at_close and self.path is not None:
             with contextlib.suppress(OSError, KeyError, ValueError):
                 self._finalise_file(sync)
         for foot, fs in self._feet.items():

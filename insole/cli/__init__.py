@@ -18,6 +18,7 @@ from insole.cli import (
     import_,
     info,
     layouts,
+    live,
     ports,
     record,
     repair,
@@ -65,6 +66,7 @@ main.add_command(history.cli, "history")
 main.add_command(import_.cli, "import")
 main.add_command(info.cli, "info")
 main.add_command(layouts.cli, "layouts")
+main.add_command(live.cli, "live")
 main.add_command(ports.cli, "ports")
 main.add_command(record.cli, "record")
 main.add_command(repair.cli, "repair")
