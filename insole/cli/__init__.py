@@ -7,6 +7,7 @@ import click
 from insole._version import __version__
 from insole.cli import (
     analyze,
+    batch,
     calibrate,
     check,
     compare,
@@ -46,6 +47,7 @@ def main() -> None:
       insole import walk.txt -o walk.h5 # a vendor or DIY recording into our format
       insole simulate -o sim.h5        # a synthetic recording with known truth
       insole analyze walk.h5 --json walk.json
+      insole batch walks/ -o summary.csv # many recordings, one row each
       insole report walk.h5 -o walk.html --lang nl
       insole compare week0.h5 week8.h5 -o progress.html
       insole emulate --pty &            # a virtual insole, prints its port
@@ -55,6 +57,7 @@ def main() -> None:
 
 
 main.add_command(analyze.cli, "analyze")
+main.add_command(batch.cli, "batch")
 main.add_command(calibrate.cli, "calibrate")
 main.add_command(check.cli, "check")
 main.add_command(compare.cli, "compare")
