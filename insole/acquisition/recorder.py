@@ -754,7 +754,12 @@ class Recorder:
         fs.last_t_host = float(t_host[-1])
         fs.last_values = values[-1]
         if self.on_frames is not None:
-            self.on_frames(foot, t_host, values)
+            try:
+                self.on_frames(foot, t_host, values)
+            except Exception as exc:  # noqa: BLE001 - a viewer's bug must never cost the recording
+                self.on_frames = None
+                print(f"warning: the live display stopped ({type(exc).__name__}: {exc}); still recording",
+                      file=sys.stderr, flush=True)
 
     def _write_markers(self) -> None:
         while self._markers:

@@ -111,6 +111,19 @@ def symmetry_angle_pct(left: float, right: float) -> float:
     return 100.0 * a / 90.0
 
 
+def count_symmetry_angle_pct(left: float, right: float) -> float:
+    """Symmetry angle of two counts (e.g. valid heel raises), %, where 0 is a real value.
+
+    science.md 7.2 defines the symmetry angle for positive values; for counts, one side at 0
+    is the most asymmetric case there is, not a missing value, so the same formula is taken
+    with ``atan2(left, right)``: 10 against 0 gives -50 %, 0 against 10 gives +50 %. NaN when
+    both are 0 or either is missing.
+    """
+    if not (np.isfinite(left) and np.isfinite(right)) or left < 0 or right < 0 or left + right == 0:
+        return float("nan")
+    return float((45.0 - np.degrees(np.arctan2(left, right))) / 90.0 * 100.0)
+
+
 def symmetry_index_pct(left: float, right: float) -> float:
     """Symmetry index (Robinson 1987), % (science.md 7.2); + means right larger."""
     if not (np.isfinite(left) and np.isfinite(right)) or (left + right) == 0:
@@ -195,7 +208,7 @@ def _atomic_text(path: Path, text: str) -> None:
 
     tmp = path.with_name(path.name + ".partial")
     try:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -311,18 +311,18 @@ def run_batch(inputs: Sequence[str | os.PathLike], summary_csv: str | os.PathLik
         if pending:
             t0 = time.perf_counter()
             client, cluster = _connect(scheduler, workers, connect_timeout_s)
-            try:
-                client.run(warm_up)  # imports on every worker: part of the start-up, not of the work
-            except Exception:  # a worker that cannot even import insole fails its tasks with the reason
-                pass
-            report.startup_s = time.perf_counter() - t0
-            if log:
-                n_workers = len(client.nthreads())
-                log(f"{'scheduler ' + scheduler if scheduler else 'local cluster'}: {n_workers} workers "
-                    f"(ready in {report.startup_s:.1f} s)")
-            bar.t0 = time.perf_counter()
-            bar.draw()
-            try:
+            try:  # from here on the client and a local cluster are closed whatever happens (Ctrl-C too)
+                try:
+                    client.run(warm_up)  # imports on every worker: part of the start-up, not of the work
+                except Exception:  # a worker that cannot even import insole fails its tasks with the reason
+                    pass
+                report.startup_s = time.perf_counter() - t0
+                if log:
+                    n_workers = len(client.nthreads())
+                    log(f"{'scheduler ' + scheduler if scheduler else 'local cluster'}: {n_workers} workers "
+                        f"(ready in {report.startup_s:.1f} s)")
+                bar.t0 = time.perf_counter()
+                bar.draw()
                 report.elapsed_s = _compute(client, items, keys, pending, cache, outputs, bar, report,
                                             want_steps=steps is not None)
             finally:

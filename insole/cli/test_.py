@@ -123,8 +123,11 @@ def _write_json(json_path: str | None, doc: dict) -> None:
     if json_path:
         from insole.foot_tests._common import clean
 
-        with open(json_path, "w", encoding="utf-8") as fh:
-            json.dump(clean(doc), fh, indent=1)
+        from pathlib import Path
+
+        from insole.analysis import _atomic_text
+
+        _atomic_text(Path(json_path), json.dumps(clean(doc), indent=1))  # whole or not at all
 
 
 @cli.command("heel-raise", context_settings=CONTEXT_SETTINGS)

@@ -379,12 +379,23 @@ def write_derived(path: str | os.PathLike, name: str, foot: str, tree: dict[str,
     with open_recording(path, "r+") as rec:
         h5 = rec.h5
         group = h5.require_group("derived").require_group(name)
+        # written beside the old result first, then swapped in: a failure leaves the old one whole
+        staged = {foot: tree, **({"symmetry": symmetry} if symmetry else {})}
+        try:
+            for key, value in staged.items():
+                if f".{key}.new" in group:
+                    del group[f".{key}.new"]
+                write_tree(group.create_group(f".{key}.new"), value)
+        except BaseException:
+            for key in staged:
+                if f".{key}.new" in group:
+                    del group[f".{key}.new"]
+            raise
         for key in (foot, "symmetry"):
             if key in group:
                 del group[key]
-        write_tree(group.create_group(foot), tree)
-        if symmetry:
-            write_tree(group.create_group("symmetry"), symmetry)
+        for key in staged:
+            group.move(f".{key}.new", key)
 
 
 __all__ = ["FEET", "FootSeries", "FootTestError", "TestInput", "Touchdowns", "check_single_leg", "load_input", "other_foot_touchdowns",

@@ -136,6 +136,9 @@ def balance_from_input(inp: TestInput, *, params: BalanceParams | None = None) -
             ap_mm.append(y)
             vml.append(np.gradient(x, t[a:b]))
             vap.append(np.gradient(y, t[a:b]))
+        if not ml_mm:  # every stretch too short to filter: no sway figures (NaN), and say so
+            warnings.append("the valid COP comes in stretches too short to filter: sway not measured")
+            ml_mm, ap_mm, vml, vap = ([np.full(1, np.nan)] for _ in range(4))
         x, y = np.concatenate(ml_mm), np.concatenate(ap_mm)
         vx, vy = np.concatenate(vml), np.concatenate(vap)
         summary.update({

@@ -562,7 +562,10 @@ def heel_raise_symmetry(left: dict[str, Any] | None, right: dict[str, Any] | Non
     out: dict[str, Any] = {}
     lv, rv = left.get("n_valid_reps"), right.get("n_valid_reps")
     out["valid_reps_left"], out["valid_reps_right"] = lv, rv
-    out["valid_reps_sa_pct"] = symmetry_angle_pct(lv, rv)
+    from insole.analysis import count_symmetry_angle_pct
+
+    out["valid_reps_sa_pct"] = (count_symmetry_angle_pct(float(lv), float(rv))  # 0 valid reps is a value, not missing
+                                if lv is not None and rv is not None else float("nan"))
     lm, rm = left.get("medial_share_top_mean"), right.get("medial_share_top_mean")
     if lm is not None and rm is not None and np.isfinite(lm) and np.isfinite(rm):
         out["medial_share_left"], out["medial_share_right"] = lm, rm

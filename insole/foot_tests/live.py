@@ -66,11 +66,26 @@ class LiveHeelRaise:
         self.target_reached = False
         self.result: HeelRaiseResult | None = None
         self._lock = threading.Lock()
+        self._broken = False
 
     def feed(self, foot: str, t_host_s: np.ndarray, values: np.ndarray) -> None:
-        """The ``on_frames`` tap: add a block of raw frames; re-run the detection when due."""
-        if foot not in self._blocks or len(t_host_s) == 0:
+        """The ``on_frames`` tap: add a block of raw frames; re-run the detection when due.
+
+        A failure here must never cost the recording: the live display is switched off with
+        one warning line and the recorder goes on (the stored file is analysed at the end).
+        """
+        if self._broken or foot not in self._blocks or len(t_host_s) == 0:
             return
+        try:
+            self._feed(foot, t_host_s, values)
+        except Exception as exc:  # noqa: BLE001 - the recording matters more than the live count
+            self._broken = True
+            import sys
+
+            print(f"warning: live repetition count stopped ({type(exc).__name__}: {exc}); "
+                  "still recording, the file is analysed at the end", file=sys.stderr, flush=True)
+
+    def _feed(self, foot: str, t_host_s: np.ndarray, values: np.ndarray) -> None:
         cal = self.calibrations.get(foot)
         if cal is None:
             from insole.calibration import Calibration

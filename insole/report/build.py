@@ -371,6 +371,13 @@ class _Builder:
                                     self.t("hr.medial_pct"), self.t("hr.end_position"), self.t("hr.status")],
                              title=self.t("hr.reps_title", foot=self.t(f"foot_name.{foot}")),
                              caption=self.t("hr.reps_caption"))
+        sym = tree.get("symmetry") if isinstance(tree.get("symmetry"), dict) else None
+        if sym:  # both feet tested: symmetry angles (science.md 7.2) of the count and of the medial share
+            rows = [[self.t(label), n(sym.get(f"{key}_left"), digits), n(sym.get(f"{key}_right"), digits), n(sym.get(f"{key}_sa_pct"), 1)]
+                    for key, label, digits in (("valid_reps", "hr.valid_reps_short", 0), ("medial_share", "hr.medial_share_short", 2))
+                    if sym.get(f"{key}_sa_pct") is not None]
+            self.r.add_table(rows, [self.t("table.metric"), self.foot("left"), self.foot("right"), self.t("hr.sa")],
+                             title=self.t("hr.symmetry_title"), caption=self.t("hr.symmetry_caption"))
 
     def balance_table(self, tree: dict[str, Any]) -> None:
         """Single-leg balance per foot: COP ranges and speeds, touch-downs (left and right columns)."""

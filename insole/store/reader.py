@@ -325,7 +325,10 @@ class _DeflateRows:
     def _inflate(self, raw: bytes) -> np.ndarray | None:
         import zlib
 
-        data = zlib.decompress(raw)
+        try:
+            data = zlib.decompress(raw)
+        except zlib.error:  # a damaged chunk: the plain read reports it as HDF5 does
+            return None
         if len(data) != self.chunk_items * self.itemsize:
             return None
         buf = np.frombuffer(data, dtype=np.uint8)

@@ -251,3 +251,19 @@ def test_a_recording_replays_with_its_own_gaps(tmp_path):
             fa, fb = a.foot(foot), b.foot(foot)
             assert np.array_equal(fa.seq(), fb.seq()) and np.array_equal(fa.raw[:], fb.raw[:])
             assert fb.gaps["n_missing"].sum() == fa.gaps["n_missing"][fa.gaps["index"] >= 0].sum()
+
+
+def test_a_failing_frame_tap_costs_nothing_of_the_recording(tmp_path, capsys):
+    cfg = EmulatorConfig(layout="diy-fsr-8", rate_hz=100, duration_s=1.0)
+    seen: list[int] = []
+
+    def tap(foot, t_host_s, values):
+        seen.append(len(values))
+        raise ValueError("viewer bug")
+
+    result, _report, emu, path = _run(tmp_path, cfg, on_frames=tap)
+    assert result.ok and len(seen) == 1  # called once, then switched off
+    assert "live display stopped (ValueError: viewer bug); still recording" in capsys.readouterr().err
+    with open_recording(path) as f:
+        fr = f.foot("left")
+        assert fr.n_frames == 100 and np.array_equal(fr.raw[:], emu.values_for("left", fr.seq()))

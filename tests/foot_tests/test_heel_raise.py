@@ -197,3 +197,13 @@ def test_classify_end_and_fatigue_drift_rules():
     assert fatigue_drift(np.full(10, 0.05))[0] is False
     assert fatigue_drift(np.linspace(0.1, 0.09, 10))[0] is False
     assert fatigue_drift(drifting[:5])[0] is None  # too few repetitions to compare first and last three
+
+
+def test_no_valid_repetitions_on_one_foot_is_the_most_asymmetric_case():
+    from insole.analysis import count_symmetry_angle_pct
+    from insole.foot_tests.heel_raise import heel_raise_symmetry
+
+    assert count_symmetry_angle_pct(10, 0) == -50.0 and count_symmetry_angle_pct(0, 10) == 50.0
+    assert count_symmetry_angle_pct(10, 10) == 0.0 and np.isnan(count_symmetry_angle_pct(0, 0))
+    sym = heel_raise_symmetry({"n_valid_reps": 10}, {"n_valid_reps": 0})
+    assert sym["valid_reps_sa_pct"] == -50.0

@@ -203,3 +203,8 @@ def test_standing_split_is_described_not_judged(standing):
     assert len(static) == 1 and static[0].rule is None and a.suggestions == [] and not a.too_short
     left = standing.data["static"]["left_share_pct"]
     assert 55 < left < 65 and f"Standing: {left:.0f} % of the load on the left foot" in EN.render(static[0].text)
+
+
+def test_zero_valid_heel_raises_on_one_foot_is_a_marked_asymmetry():
+    a = assess({"task": "heel-raise"}, heel_raise={"left": {"n_valid_reps": 10}, "right": {"n_valid_reps": 0}})
+    assert any(f.topic == "heel_raise" and f.clinician_first for f in a.findings)

@@ -36,8 +36,12 @@ def test_rows_equal_the_plain_read(files, name, monkeypatch):
         ds = h5[name]
         reader = _DeflateRows.for_dataset(ds)
         assert reader is not None
+        inflated = []
+        inflate = reader._inflate
+        reader._inflate = lambda raw: inflated.append(1) or inflate(raw)  # count the chunks it inflates itself
         for a, b in [(0, 1000), (0, 1), (63, 65), (5, 700), (999, 1000), (128, 192), (10, 10)]:
             np.testing.assert_array_equal(reader.read(a, b), ds[a:b])
+        assert len(inflated) >= 16  # the fast path ran (not the plain read for every chunk)
         reader.pool.shutdown()
 
 
@@ -57,3 +61,12 @@ def test_other_filters_and_one_thread_use_the_plain_read(files, monkeypatch):
         assert _DeflateRows.for_dataset(h5["f32_lzf"]) is None
         monkeypatch.setattr("insole.kernels.default_num_threads", lambda: 1)
         assert _DeflateRows.for_dataset(h5["f32"]) is None
+
+
+def test_a_damaged_chunk_is_left_to_the_plain_read(files, monkeypatch):
+    monkeypatch.setattr("insole.kernels.default_num_threads", lambda: 2)
+    path, _ = files
+    with h5py.File(path) as h5:
+        reader = _DeflateRows.for_dataset(h5["f32"])
+        assert reader._inflate(b"not deflate data") is None
+        reader.pool.shutdown()
