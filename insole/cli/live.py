@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
@@ -127,14 +129,7 @@ def cli(urls: tuple[str, ...], left_url: str | None, right_url: str | None, layo
             made["view"].close()
     rec = result.record
     if json_path:
-        doc = {k: v for k, v in asdict(result).items() if k != "record"}
-        doc["snapshots"] = [str(p) for p in result.snapshots]
-        if rec is not None:
-            r = asdict(rec)
-            r["path"] = None if rec.path is None else str(rec.path)
-            doc["record"] = r
-        with open(json_path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, default=float)
+        write_outcome_json(json_path, result)
     click.echo(result.summary())
     sys.stdout.flush()
     if rec is None:
@@ -147,3 +142,39 @@ def cli(urls: tuple[str, ...], left_url: str | None, right_url: str | None, layo
         raise InsoleError(rec.message)
     if not any(result.frames_in.values()):
         raise InsoleError(rec.message or "no frames received; check the port, the baud rate and --format")
+
+
+def _jsonable(obj: Any) -> Any:
+    """``json.dumps`` default: numpy arrays and scalars as lists and numbers, anything else as its text."""
+    tolist = getattr(obj, "tolist", None)  # numpy arrays and scalars (.tolist() of a scalar is a Python number)
+    if callable(tolist):
+        try:
+            return tolist()
+        except Exception:
+            pass
+    try:
+        return float(obj)
+    except (TypeError, ValueError):
+        return str(obj)
+
+
+def write_outcome_json(path: str | os.PathLike, result: Any) -> None:
+    """Write the outcome of a live session (``--json``): all of it or nothing (temporary file, then renamed).
+
+    Parameters
+    ----------
+    path : path
+        The JSON file.
+    result : LiveResult
+    """
+    from insole.analysis import _atomic_text
+
+    rec = result.record
+    doc = {k: v for k, v in asdict(result).items() if k != "record"}
+    doc["snapshots"] = [str(p) for p in result.snapshots]
+    if rec is not None:
+        r = asdict(rec)
+        r["path"] = None if rec.path is None else str(rec.path)
+        doc["record"] = r
+    text = json.dumps(doc, indent=1, default=_jsonable)  # built whole before the file is touched
+    _atomic_text(Path(path), text)

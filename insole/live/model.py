@@ -12,13 +12,21 @@ lock): drawing never holds up the recording.  Per foot it keeps
 - counters: frames in, blocks in, steps (initial contacts) seen.
 
 Stance is detected per block with the hysteresis of science.md §2.2:
-``θ_on = b + 0.05·R`` and ``θ_off = b + 0.03·R``, with ``b`` the 5th
-percentile of the force in the window (re-estimated every
-:data:`THRESHOLD_UPDATE_S`) and ``R`` the body weight when it is known (a
-calibration in newtons and a body mass), else the median of the last step
-peaks, else (before the first step) the force range in the window.  A new
-initial contact within ``T_stance_min`` of the previous one is ignored
-(refractory period).  Live detection does not low-pass the force nor reject
+``θ_on = b + 0.05·R`` and ``θ_off = b + 0.03·R``, re-estimated every
+:data:`THRESHOLD_UPDATE_S`.  The baseline ``b`` is the sliding 5th percentile
+of the force over the last :data:`BASELINE_WINDOW_S` seconds, whatever the
+frame rate: the force is kept as the minimum of every 1/:data:`BASELINE_BIN_HZ`
+s (a fixed-size ring of time bins, so memory is bounded), and ``b`` is the 5th
+percentile of those minima.  Frames of a stance longer than ``T_stance_max``
+(standing still) do not enter that history and ``b`` is not re-estimated
+during such a stance, so standing never turns into the baseline.  ``R`` is
+the body weight when it is known (a calibration in newtons and a body mass),
+else the median of the last step peaks, else (before the first step) the
+force range of the history, provided the history holds swing as well as
+stance (a range of at least :data:`MIN_RANGE_FRACTION` of the largest force;
+a person standing from the first frame gives no thresholds until a first
+step).  A new initial contact within ``T_stance_min`` of the previous one is
+ignored (refractory period).  Live detection does not low-pass the force nor reject
 or merge stances: the trail is a display, the analysis (``insole analyze``)
 uses the full algorithm.
 """
@@ -41,6 +49,12 @@ FEET: Final = ("left", "right")
 THRESHOLD_UPDATE_S: Final = 0.25
 #: Step peaks kept for the reference force ``R`` (their median).
 PEAKS_KEPT: Final = 8
+#: Length of the sliding baseline window, in seconds (science.md §2.2: re-estimate ``b`` over 30 s).
+BASELINE_WINDOW_S: Final = 30.0
+#: Time bins per second of the baseline history (each keeps the minimum and maximum force of its bin).
+BASELINE_BIN_HZ: Final = 20.0
+#: Before the first step, the force range of the history must be at least this fraction of its largest force.
+MIN_RANGE_FRACTION: Final = 0.25
 
 
 @dataclass(frozen=True)
@@ -53,13 +67,16 @@ class StanceThresholds:
         Hysteresis thresholds above the baseline, as fractions of the reference force ``R``.
     stance_min_s : float
         Refractory period: no new initial contact within this long of the previous one.
+    stance_max_s : float
+        ``T_stance_max``: a stance longer than this (standing) freezes the baseline.
     baseline_percentile : float
-        Percentile of the force in the window taken as the baseline ``b``.
+        Percentile of the force over the baseline window taken as the baseline ``b``.
     """
 
     on_fraction: float = 0.05
     off_fraction: float = 0.03
     stance_min_s: float = 0.080
+    stance_max_s: float = 2.0
     baseline_percentile: float = 5.0
 
 
@@ -84,6 +101,10 @@ class FootSnapshot:
         Input rate over the window.
     last_ic_s : float or None
         Host time of the latest initial contact (the start of the trail).
+    threshold_on, threshold_off : float
+        Current stance hysteresis thresholds, in ``force_unit`` (inf before they can be estimated).
+    baseline : float or None
+        Current baseline ``b`` (None before it can be estimated).
     """
 
     values: np.ndarray | None
@@ -96,6 +117,9 @@ class FootSnapshot:
     steps: int
     frames_per_s: float
     last_ic_s: float | None = None
+    threshold_on: float = math.inf
+    threshold_off: float = math.inf
+    baseline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,14 @@ class _Foot:
         self.t = _Ring(trace_n)
         self.force = _Ring(trace_n)
         self.trail = _Ring(trail_n, 2)
+        # baseline history: (bin start time, min force, max force) per 1/BASELINE_BIN_HZ s, oldest overwritten
+        self.hist = _Ring(math.ceil(BASELINE_WINDOW_S * BASELINE_BIN_HZ) + 2, 3)
+        self.bin_id: int | None = None  # the bin being filled (not yet in ``hist``)
+        self.bin_min = math.nan
+        self.bin_max = math.nan
+        self.baseline: float | None = None
+        self.reference = math.nan
+        self.stance_start_t = -math.inf
         self.values: np.ndarray | None = None
         self.cop: np.ndarray | None = None
         self.in_stance = False
@@ -315,27 +347,63 @@ class LiveState:
             ft.force.push(force)
             ft.values = latest
             self._t_now = max(self._t_now, float(t[-1]))
+            self._push_history(ft, t, force)
             if t[-1] >= ft.next_threshold_t or not math.isfinite(ft.on):  # no thresholds yet: every block
-                self._update_thresholds(ft)
+                self._update_thresholds(ft, float(t[-1]))
                 ft.next_threshold_t = float(t[-1]) + THRESHOLD_UPDATE_S
             self._stance(ft, t, force, cop)
 
-    def _update_thresholds(self, ft: _Foot) -> None:
-        f = ft.force.ordered()
-        f = f[np.isfinite(f)]
-        if f.size == 0:
-            return
+    def _long_stance(self, ft: _Foot, t_s: float) -> bool:
+        return ft.in_stance and t_s - ft.stance_start_t > self.thresholds.stance_max_s
+
+    def _push_history(self, ft: _Foot, t: np.ndarray, force: np.ndarray) -> None:
+        """Add a block to the baseline history: per-bin min/max, leaving out frames of a too long stance."""
+        f = np.array(force, np.float64)
+        if ft.in_stance and math.isfinite(ft.off):
+            # the current stance goes on until the force drops below θ_off: its frames beyond T_stance_max are out
+            below = np.flatnonzero(f < ft.off)
+            end = int(below[0]) if below.size else f.size
+            f[:end][t[:end] - ft.stance_start_t > self.thresholds.stance_max_s] = np.nan
+        ids = np.floor(t * BASELINE_BIN_HZ).astype(np.int64)
+        starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
+        with np.errstate(invalid="ignore"):
+            mins = np.fmin.reduceat(f, starts)
+            maxs = np.fmax.reduceat(f, starts)
+        bins = ids[starts]
+        if ft.bin_id is not None and bins[0] == ft.bin_id:  # the block continues the open bin
+            mins[0] = np.fmin(mins[0], ft.bin_min)
+            maxs[0] = np.fmax(maxs[0], ft.bin_max)
+        elif ft.bin_id is not None:  # the open bin is complete
+            ft.hist.push(np.array([[ft.bin_id / BASELINE_BIN_HZ, ft.bin_min, ft.bin_max]]))
+        if bins.size > 1:
+            ft.hist.push(np.column_stack([bins[:-1] / BASELINE_BIN_HZ, mins[:-1], maxs[:-1]]))
+        ft.bin_id, ft.bin_min, ft.bin_max = int(bins[-1]), float(mins[-1]), float(maxs[-1])
+
+    def _update_thresholds(self, ft: _Foot, t_now_s: float) -> None:
         th = self.thresholds
-        b = float(np.percentile(f, th.baseline_percentile))
+        h = ft.hist.ordered()
+        h = np.vstack([h, [[ft.bin_id / BASELINE_BIN_HZ, ft.bin_min, ft.bin_max]]])
+        h = h[(h[:, 0] > t_now_s - BASELINE_WINDOW_S) & np.isfinite(h[:, 1])]
+        if not self._long_stance(ft, t_now_s) and h.size:  # standing still: keep the baseline of before
+            ft.baseline = float(np.percentile(h[:, 1], th.baseline_percentile))
+        b = ft.baseline
+        if b is None:
+            return
         if self.body_weight is not None:
             r = self.body_weight
         elif ft.peaks:
-            r = float(np.median(np.asarray(ft.peaks))) - b
-        else:
-            r = float(f.max()) - b
+            r = float(np.median(np.asarray(ft.peaks)))
+        elif h.size:  # before the first step: the force range, if the history holds swing and stance
+            top = float(h[:, 2].max())
+            r = top - b
+            if not r >= MIN_RANGE_FRACTION * abs(top):
+                r = math.nan
+        else:  # the history is all of one long stance: keep the reference of before
+            r = ft.reference
         if not r > 0:
             ft.on = ft.off = math.inf
             return
+        ft.reference = r
         ft.on = b + th.on_fraction * r
         ft.off = b + th.off_fraction * r
 
@@ -353,6 +421,7 @@ class LiveState:
         for i, kind in sorted([(int(i), "ic") for i in ics] + [(int(i), "fo") for i in fos]):
             if kind == "ic":
                 start = i
+                ft.stance_start_t = float(t[i])
                 if t[i] - ft.last_ic_t >= self.thresholds.stance_min_s:
                     ft.last_ic_t = float(t[i])
                     ft.steps += 1
@@ -419,13 +488,16 @@ class LiveState:
                     steps=ft.steps,
                     frames_per_s=rate,
                     last_ic_s=ft.last_ic_t if ft.steps else None,
+                    threshold_on=ft.on,
+                    threshold_off=ft.off,
+                    baseline=ft.baseline,
                 )
             return LiveSnapshot(feet, self._t_now, self.force_unit, self.pressure_unit, self._status, self._draws)
 
     def memory_bytes(self) -> int:
         """Bytes held by the ring buffers (bounded: independent of how long the session runs)."""
         with self._lock:
-            return sum(r.buf.nbytes for ft in self._feet.values() for r in (ft.t, ft.force, ft.trail))
+            return sum(r.buf.nbytes for ft in self._feet.values() for r in (ft.t, ft.force, ft.trail, ft.hist))
 
 
-__all__ = ["FootSnapshot", "LiveSnapshot", "LiveState", "StanceThresholds", "hysteresis"]
+__all__ = ["BASELINE_WINDOW_S", "FootSnapshot", "LiveSnapshot", "LiveState", "StanceThresholds", "hysteresis"]

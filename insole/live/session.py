@@ -28,6 +28,8 @@ from insole.live.view import LiveView
 
 #: How long the recorder thread gets to open its ports before the view appears, in seconds.
 OPEN_WAIT_S: Final = 0.3
+#: How long the recorder thread gets to close its file after an error in the drawing thread, in seconds.
+STOP_WAIT_S: Final = 5.0
 
 
 @dataclass
@@ -143,6 +145,10 @@ def run_live(
     ------
     InsoleError
         Whatever the recorder raises (a port that cannot be opened, ...).
+    Exception
+        Whatever drawing raises (making the view, a draw, ``on_started``, a
+        snapshot): the recording is stopped first and its file closed (the
+        recorder thread gets :data:`STOP_WAIT_S` seconds to finish).
     """
     if not fps > 0:
         raise ValueError("fps must be positive")
@@ -202,15 +208,21 @@ def run_live(
             else:
                 thread.join(wait)
         thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        # the last state, drawn once more (so the final snapshot shows the end)
+        view.update(state.snapshot(), draw_rate_hz=draw_rate)
+        state.note_draw()
+        if shots.path is not None or shots.dir is not None:
+            shots.write(view, time.monotonic())
+    except BaseException:
+        # a failed draw (or Ctrl-C outside the recorder) must not leave the recorder running and its file open
+        recorder.stop("error")
+        if thread.ident is not None:  # started
+            thread.join(STOP_WAIT_S)
+        raise
     finally:
         restore()
-    if "error" in outcome:
-        raise outcome["error"]
-    # the last state, drawn once more (so the final snapshot shows the end)
-    view.update(state.snapshot(), draw_rate_hz=draw_rate)
-    state.note_draw()
-    if shots.path is not None or shots.dir is not None:
-        shots.write(view, time.monotonic())
     duration = time.monotonic() - t_start
     rate = 0.0
     if loop_draws > 1 and last_draw is not None and first_draw is not None and last_draw > first_draw:

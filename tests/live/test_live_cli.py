@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -69,11 +70,13 @@ def test_live_keeps_up_with_1000_hz_while_recording(tmp_path):
     # the reader dropped nothing and the view saw every frame
     assert doc["frames_lost"] == {"left": 0, "right": 0}
     assert doc["frames_in"] == {"left": n_sent, "right": n_sent}
-    # drawn at about screen rate, not per frame (a loaded CI machine may draw slower: never faster)
+    # drawn at screen rate, not per frame.  The bounds are loose on purpose: a loaded 2-core CI machine may draw
+    # much slower than --fps (at least 2 draws per second of streaming), and never more than twice as fast
     streaming_s = 4.0
-    assert fps * streaming_s * 0.25 <= doc["draws"] <= fps * (doc["duration_s"] + 0.5)
+    assert doc["draws"] > 0
+    assert 2 * streaming_s <= doc["draws"] <= 2 * fps * doc["duration_s"]
     assert doc["draws"] < n_sent / 20
-    assert doc["full_draws"] < doc["draws"] / 3  # mostly blits
+    assert doc["full_draws"] <= max(12, doc["draws"] / 3)  # mostly blits (full draws only when scales grow)
     pngs = sorted(frames.glob("live-*.png"))
     assert len(pngs) >= 3 and all(p.stat().st_size > 10_000 for p in pngs)
     # the recording has all frames, exactly as sent
@@ -120,3 +123,35 @@ def test_bad_options_are_one_line_errors(tmp_path):
 def test_help_has_examples():
     res = CliRunner().invoke(main, ["live", "--help"])
     assert res.exit_code == 0 and "Examples" in res.output and "--snapshot" in res.output
+
+
+def test_json_outcome_is_written_whole_with_numpy_values(tmp_path):
+    from pathlib import Path
+
+    from insole.cli.live import write_outcome_json
+    from insole.live import LiveResult
+
+    @dataclass
+    class _Rec:
+        path: Path | None
+        frames: dict
+        sync_error_ms: np.ndarray
+        ended_by: str = "unplugged"
+
+    res = LiveResult(record=_Rec(tmp_path / "x.h5", {"left": np.int64(7)}, np.array([0.5, np.nan])), draws=np.int64(3),
+                     draw_rate_hz=np.float32(24.5), frames_in={"left": np.int64(7)}, frames_lost={"left": 0},
+                     snapshots=[tmp_path / "now.png"])
+    out = tmp_path / "o.json"
+    out.write_text("previous")
+    write_outcome_json(out, res)
+    doc = json.loads(out.read_text())
+    assert doc["draws"] == 3 and doc["draw_rate_hz"] == 24.5 and doc["frames_in"] == {"left": 7}
+    assert doc["record"]["frames"] == {"left": 7} and doc["record"]["path"] == str(tmp_path / "x.h5")
+    assert doc["record"]["sync_error_ms"][0] == 0.5 and doc["snapshots"] == [str(tmp_path / "now.png")]
+    assert [p.name for p in tmp_path.iterdir()] == ["o.json"]  # no temporary file left
+    # a value json cannot take at all: the old file stays as it was, nothing half written
+    res.frames_in = {("tuple", "key"): 1}
+    with pytest.raises(TypeError):
+        write_outcome_json(out, res)
+    assert json.loads(out.read_text())["draws"] == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["o.json"]

@@ -117,8 +117,8 @@ def test_ring_buffers_are_bounded_and_counts_add_up():
         _feed(state, f, vals[1000:], t0_s=1.0, block=37)
         sizes.append(state.memory_bytes())
     assert sizes[0] == sizes[1] and sizes[2] == sizes[3] == 2 * sizes[0]
-    # 2 feet x (t + force: 2000 floats each, trail: 300 x 2 floats)
-    assert sizes[-1] == 2 * (2 * 2000 + 600) * 8
+    # 2 feet x (t + force: 2000 floats each, trail: 300 x 2 floats, baseline history: 30 s x 20 bins/s (+2) x 3)
+    assert sizes[-1] == 2 * (2 * 2000 + 600 + 602 * 3) * 8
     snap = state.snapshot()
     n = np.asarray(rec.feet["left"].values).shape[0]
     for fs in snap.feet.values():
@@ -190,3 +190,76 @@ def test_decimate_keeps_the_newest_samples_and_the_peaks():
     y[1234] = 5.0
     xs, ys = _decimate(x, y, 1000)
     assert xs.size <= 1000 and xs[-1] == x[-1] and ys.max() == 5.0
+
+
+def _standing(layout, rate_hz: float, *, walk_steps: int, stand_s: float, seed: int = 0):
+    """``walk_steps`` steps (0.3 s stance, 0.5 s swing), then one foot loaded without a break for ``stand_s``.
+
+    Noisy counts (±10 per loaded sensor and frame) so that a baseline that creeps up to the standing load makes the
+    noise cross the thresholds.  Returns (time, values, standing onset time).
+    """
+    rng = np.random.default_rng(seed)
+    loaded = np.argsort(np.asarray(layout.ap))[[0, 1, -2, -1]]
+    n_sw, n_st = round(0.5 * rate_hz), round(0.3 * rate_hz)
+    step = np.zeros((n_st + n_sw, layout.n_sensors))
+    step[:n_st, loaded] = 1000.0
+    stand = np.zeros((round(stand_s * rate_hz), layout.n_sensors))
+    stand[:, loaded] = 600.0
+    values = np.concatenate([np.zeros((n_sw, layout.n_sensors))] + [step] * walk_steps + [stand])
+    on = values > 0
+    values[on] += rng.integers(-10, 11, int(on.sum()))  # noise on the loaded sensors (a quiet swing)
+    values = values.astype(np.uint16)
+    return np.arange(values.shape[0]) / rate_hz, values, (n_sw + walk_steps * (n_st + n_sw)) / rate_hz
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 100.0])
+@pytest.mark.parametrize("walk_steps", [0, 4])
+def test_standing_still_counts_one_step_and_keeps_the_thresholds(rate_hz, walk_steps):
+    lays = _layouts()
+    # 35 s: past the 30 s baseline window, where the history holds nothing but the standing
+    t, values, stand_t0 = _standing(lays["left"], rate_hz, walk_steps=walk_steps, stand_s=35.0)
+    state = LiveState(lays)
+    block = max(1, round(0.04 * rate_hz))
+    seen = []
+    for k, i0 in enumerate(range(0, t.size, block)):
+        state.on_frames("left", t[i0:i0 + block], values[i0:i0 + block])
+        if k % 5 == 0 or t[i0] < stand_t0 + 0.1:  # a look every 0.2 s (the thresholds change every 0.25 s)
+            fs = state.snapshot().feet["left"]
+            seen.append((t[min(i0 + block, t.size) - 1], fs.steps, fs.threshold_on, fs.threshold_off))
+    steps_at_stand = max(s for tt, s, _on, _off in seen if tt < stand_t0)
+    fs = state.snapshot().feet["left"]
+    assert steps_at_stand == walk_steps
+    assert fs.steps == walk_steps + 1  # the standing stance is one step, however long it lasts
+    assert fs.in_stance
+    # the walking load is 4000 counts (standing 2400): on/off stay near 5 %/3 % of it above a zero baseline
+    for tt, _s, on, off in seen:
+        if tt >= stand_t0 + 1.0:
+            assert 100 < on < 300 and 60 < off < on, (tt, on, off)
+    # the trail is the whole standing stance (its last trail_max_s), never reset
+    assert fs.trail_ap_ml.shape[0] >= round(3.0 * rate_hz)  # not reset within the last 3 s
+
+
+def test_baseline_follows_drift_over_a_time_window_not_a_frame_count():
+    """A 30 s sliding baseline (science.md §2.2): a pre-load that appears is followed within ~30 s at any rate."""
+    lays = _layouts()
+    lay = lays["left"]
+    loaded = np.argsort(np.asarray(lay.ap))[[0, 1, -2, -1]]
+    for rate_hz in (1000.0, 100.0):
+        n_sw, n_st = round(0.5 * rate_hz), round(0.3 * rate_hz)
+        step = np.zeros((n_sw + n_st, lay.n_sensors), np.uint16)
+        step[n_sw:, loaded] = 1000
+        steps = np.concatenate([step] * 78)  # 62.4 s of walking
+        steps[round(20 * rate_hz):, loaded[0]] += 50  # a 50-count pre-load from 20 s on (e.g. lacing)
+        t = np.arange(steps.shape[0]) / rate_hz
+        state = LiveState(lays)
+        block = round(0.1 * rate_hz)
+        bs = {}
+        for i0 in range(0, t.size, block):
+            state.on_frames("left", t[i0:i0 + block], steps[i0:i0 + block])
+            tt = round(float(t[min(i0 + block, t.size) - 1]))
+            if tt in (19, 30, 60) and tt not in bs:
+                bs[tt] = state.snapshot().feet["left"].baseline
+        assert bs[19] == pytest.approx(0, abs=1)
+        assert bs[30] == pytest.approx(0, abs=1)  # 5th percentile of 30 s: 10 s of pre-load is not enough
+        assert bs[60] == pytest.approx(50, abs=1)
+        assert state.snapshot().feet["left"].steps == 78
