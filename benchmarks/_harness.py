@@ -53,6 +53,7 @@ def machine() -> dict:
         "numpy": np.__version__,
         "backend": kernels.BACKEND,
         "kernel_threads": kernels.default_num_threads(),
+        "vector_path": kernels.simd_path(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
@@ -60,7 +61,8 @@ def machine() -> dict:
 def emit(title: str, rows: list[dict], columns: list[str], json_path: str | None = None, notes: str = "") -> str:
     """Print a markdown table (and write JSON with the machine facts)."""
     info = machine()
-    lines = [f"### {title}", "", f"machine: {info['cpu']}, {info['cores']} cores; backend {info['backend']}; "
+    lines = [f"### {title}", "", f"machine: {info['cpu']}, {info['cores']} cores; backend {info['backend']} "
+             f"({info['vector_path']}); "
              f"command: `{info['command']}`", ""]
     if notes:
         lines += [notes, ""]

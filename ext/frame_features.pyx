@@ -44,6 +44,149 @@ from _insole cimport (
 )
 
 
+# Four frames per AVX register where the CPU has AVX2 (checked once at import; INSOLE_NO_AVX=1 or
+# set_avx(False) turns it off): the same operations in the same order as the lane pairs, so the
+# results are bit-identical to the SSE2 path (IEEE add, mul, div and compares do not depend on the
+# vector width; no FMA is enabled, so nothing is contracted).  Used for float32 and uint16 input
+# (the usual kPa exports and raw ADC counts), with or without fused calibration.
+cdef extern from * nogil:
+    """
+    #if !defined(INSOLE_NO_SIMD) && defined(__GNUC__) && defined(__x86_64__)
+    #include <immintrin.h>
+    #define INSOLE_HAVE_AVX2_PATH 1
+    static int insole_avx2_cpu(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2"); }
+    /* frames rows[0..3] (row stride m) of float32 values: forces into ft[j*8 + 0..3], total force
+       into force_out[0..3], COP (ap, ml) pairs into cop_out[0..7]; wt as the lane-pair table (NW = 10
+       doubles per sensor: scale, ap, ml, offset, gain, each twice). */
+    #define INSOLE_AVX __attribute__((target("avx2")))
+    typedef struct { __m256d thr, one, tot, map, mml, cnt; } insole_quad_acc;
+    /* one sensor (weights w) in four frames p: the lane pairs' _sensor_step, four lanes wide */
+    static inline INSOLE_AVX void insole_quad_step(insole_quad_acc *a, __m256d p, const double *w, int calibrated,
+                                                   double *ftj) {
+        if (calibrated)
+            p = _mm256_mul_pd(_mm256_sub_pd(p, _mm256_broadcast_sd(w + 6)), _mm256_broadcast_sd(w + 8));
+        __m256d l = _mm256_cmp_pd(p, a->thr, _CMP_GE_OS);
+        __m256d f = _mm256_and_pd(l, _mm256_mul_pd(p, _mm256_broadcast_sd(w)));
+        a->cnt = _mm256_add_pd(a->cnt, _mm256_and_pd(l, a->one));
+        a->tot = _mm256_add_pd(a->tot, f);
+        a->map = _mm256_add_pd(a->map, _mm256_mul_pd(f, _mm256_broadcast_sd(w + 2)));
+        a->mml = _mm256_add_pd(a->mml, _mm256_mul_pd(f, _mm256_broadcast_sd(w + 4)));
+        _mm256_storeu_pd(ftj, f);
+    }
+    static inline INSOLE_AVX void insole_quad_init(insole_quad_acc *a, double thr_v) {
+        a->thr = _mm256_set1_pd(thr_v);
+        a->one = _mm256_set1_pd(1.0);
+        a->tot = a->map = a->mml = a->cnt = _mm256_setzero_pd();
+    }
+    /* the lane pairs' _finish_pair: NaN COP where total <= 0, total < cop_min or too few loaded sensors */
+    static inline INSOLE_AVX void insole_quad_finish(const insole_quad_acc *a, double cop_min, double min_active,
+                                                     double *force_out, double *cop_out) {
+        __m256d zero = _mm256_setzero_pd();
+        __m256d ok = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(a->tot, zero, _CMP_NLE_UQ),
+                                                 _mm256_cmp_pd(a->tot, _mm256_set1_pd(cop_min), _CMP_NLT_UQ)),
+                                   _mm256_cmp_pd(a->cnt, _mm256_set1_pd(min_active), _CMP_NLT_UQ));
+        __m256d d = _mm256_blendv_pd(a->one, a->tot, ok);
+        __m256d nan = _mm256_set1_pd(__builtin_nan(""));
+        __m256d cap = _mm256_blendv_pd(nan, _mm256_div_pd(a->map, d), ok);
+        __m256d cml = _mm256_blendv_pd(nan, _mm256_div_pd(a->mml, d), ok);
+        _mm256_storeu_pd(force_out, a->tot);
+        __m256d lo = _mm256_unpacklo_pd(cap, cml), hi = _mm256_unpackhi_pd(cap, cml);
+        _mm256_storeu_pd(cop_out, _mm256_permute2f128_pd(lo, hi, 0x20));
+        _mm256_storeu_pd(cop_out + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+    }
+    /* frames rows[0..3] (row stride m): forces into ft[j*8 + 0..3], total force into force_out[0..3],
+       COP (ap, ml) pairs into cop_out[0..7]; wt: the lane-pair table (10 doubles per sensor). */
+    static INSOLE_AVX void insole_quad_f32(const float *rows, Py_ssize_t m, const double *wt, int calibrated,
+                                           double thr_v, double cop_min, double min_active, double *ft,
+                                           double *force_out, double *cop_out) {
+        insole_quad_acc a;
+        Py_ssize_t j = 0, t;
+        insole_quad_init(&a, thr_v);
+        for (; j + 4 <= m; j += 4) {
+            __m128 c0 = _mm_loadu_ps(rows + j), c1 = _mm_loadu_ps(rows + m + j);
+            __m128 c2 = _mm_loadu_ps(rows + 2 * m + j), c3 = _mm_loadu_ps(rows + 3 * m + j);
+            _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
+            __m128 cs[4] = {c0, c1, c2, c3};
+            for (t = 0; t < 4; t++)
+                insole_quad_step(&a, _mm256_cvtps_pd(cs[t]), wt + 10 * (j + t), calibrated, ft + 8 * (j + t));
+        }
+        for (; j < m; j++)
+            insole_quad_step(&a, _mm256_set_pd((double)rows[3 * m + j], (double)rows[2 * m + j], (double)rows[m + j],
+                                               (double)rows[j]), wt + 10 * j, calibrated, ft + 8 * j);
+        insole_quad_finish(&a, cop_min, min_active, force_out, cop_out);
+    }
+    static INSOLE_AVX void insole_quad_u16(const unsigned short *rows, Py_ssize_t m, const double *wt, int calibrated,
+                                           double thr_v, double cop_min, double min_active, double *ft,
+                                           double *force_out, double *cop_out) {
+        insole_quad_acc a;
+        Py_ssize_t j = 0;
+        insole_quad_init(&a, thr_v);
+        for (; j + 4 <= m; j += 4) {  /* a 4 x 4 tile of uint16, transposed: four frames of each sensor */
+            __m128i r0 = _mm_loadl_epi64((const __m128i *)(rows + j));
+            __m128i r1 = _mm_loadl_epi64((const __m128i *)(rows + m + j));
+            __m128i r2 = _mm_loadl_epi64((const __m128i *)(rows + 2 * m + j));
+            __m128i r3 = _mm_loadl_epi64((const __m128i *)(rows + 3 * m + j));
+            __m128i t0 = _mm_unpacklo_epi16(r0, r1), t1 = _mm_unpacklo_epi16(r2, r3);
+            __m128i u0 = _mm_unpacklo_epi32(t0, t1), u1 = _mm_unpackhi_epi32(t0, t1);
+            insole_quad_step(&a, _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(u0)), wt + 10 * j, calibrated, ft + 8 * j);
+            insole_quad_step(&a, _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_srli_si128(u0, 8))), wt + 10 * (j + 1),
+                             calibrated, ft + 8 * (j + 1));
+            insole_quad_step(&a, _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(u1)), wt + 10 * (j + 2), calibrated,
+                             ft + 8 * (j + 2));
+            insole_quad_step(&a, _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_srli_si128(u1, 8))), wt + 10 * (j + 3),
+                             calibrated, ft + 8 * (j + 3));
+        }
+        for (; j < m; j++)
+            insole_quad_step(&a, _mm256_set_pd((double)rows[3 * m + j], (double)rows[2 * m + j], (double)rows[m + j],
+                                               (double)rows[j]), wt + 10 * j, calibrated, ft + 8 * j);
+        insole_quad_finish(&a, cop_min, min_active, force_out, cop_out);
+    }
+    #else
+    #define INSOLE_HAVE_AVX2_PATH 0
+    static int insole_avx2_cpu(void) { return 0; }
+    static void insole_quad_f32(const float *rows, Py_ssize_t m, const double *wt, int calibrated, double thr_v,
+                                double cop_min, double min_active, double *ft, double *force_out, double *cop_out) {
+        (void)rows; (void)m; (void)wt; (void)calibrated; (void)thr_v; (void)cop_min; (void)min_active; (void)ft;
+        (void)force_out; (void)cop_out;
+    }
+    static void insole_quad_u16(const unsigned short *rows, Py_ssize_t m, const double *wt, int calibrated,
+                                double thr_v, double cop_min, double min_active, double *ft, double *force_out,
+                                double *cop_out) {
+        (void)rows; (void)m; (void)wt; (void)calibrated; (void)thr_v; (void)cop_min; (void)min_active; (void)ft;
+        (void)force_out; (void)cop_out;
+    }
+    #endif
+    """
+    int insole_avx2_cpu()
+    void insole_quad_f32(const float* rows, Py_ssize_t m, const double* wt, int calibrated, double thr_v,
+                         double cop_min, double min_active, double* ft, double* force_out, double* cop_out)
+    void insole_quad_u16(const unsigned short* rows, Py_ssize_t m, const double* wt, int calibrated, double thr_v,
+                         double cop_min, double min_active, double* ft, double* force_out, double* cop_out)
+
+
+cdef bint _use_avx = False
+
+
+def set_avx(bint on) -> bool:
+    """Use the AVX2 path (float32 and uint16 input) when the CPU has it (for tests and benchmarks).
+
+    Returns whether it is now in use (False on a CPU or build without it).
+    """
+    global _use_avx
+    _use_avx = bool(on) and insole_avx2_cpu() != 0
+    return _use_avx
+
+
+def avx_in_use() -> bool:
+    """Whether float32 and uint16 frames go through the AVX2 path."""
+    return _use_avx
+
+
+import os as _os
+
+set_avx(not _os.environ.get("INSOLE_NO_AVX"))
+
+
 cdef enum:
     BLK = 8  # frames per block: four lane pairs
     NW = 10  # doubles per sensor in the weights table: scale, ap, ml, offset, gain, each twice
@@ -209,6 +352,20 @@ cdef inline void _block(
 ) noexcept nogil:
     """BLK full frames starting at ``rows``; outputs point at the block's first frame."""
     # literal flags, so that each inlined copy of the sensor loop has no branch
+    if _use_avx:  # four frames per AVX register (bit-identical to the lane pairs)
+        if value_t is float:
+            insole_quad_f32(rows, m, wt, calibrated, threshold, cop_min_force_n, min_active, ft, force_out, cop_out)
+            insole_quad_f32(rows + 4 * m, m, wt, calibrated, threshold, cop_min_force_n, min_active, ft + 4,
+                            force_out + 4, cop_out + 8)
+            _region_pass(ft, region_ptr, entry_col, entry_w, unit, n_regions, region_out)
+            return
+        elif sizeof(value_t) == 2 and <value_t>-1 > 0:  # uint16 (the cast is a no-op there)
+            insole_quad_u16(<const unsigned short*> rows, m, wt, calibrated, threshold, cop_min_force_n, min_active,
+                            ft, force_out, cop_out)
+            insole_quad_u16(<const unsigned short*> (rows + 4 * m), m, wt, calibrated, threshold, cop_min_force_n,
+                            min_active, ft + 4, force_out + 4, cop_out + 8)
+            _region_pass(ft, region_ptr, entry_col, entry_w, unit, n_regions, region_out)
+            return
     if calibrated:
         _sensor_pass(rows, m, wt, True, threshold, cop_min_force_n, min_active, ft, force_out, cop_out)
         _sensor_pass(rows + 4 * m, m, wt, True, threshold, cop_min_force_n, min_active, ft + 4,

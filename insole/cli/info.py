@@ -17,6 +17,7 @@ def backend_summary() -> str:
     lines = [
         f"backend: {kernels.BACKEND} ({kernels.BACKEND_REASON})",
         f"threads: {kernels.default_num_threads()}",
+        f"vector path: {kernels.simd_path()} (per-frame kernels; INSOLE_NO_AVX=1 keeps SSE2)",
         f"numpy {np.__version__}, h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version})",
     ]
     return "\n".join(lines)

@@ -55,6 +55,19 @@ def _impl(name: str, module: str | None = None):
     return getattr(_reference, name)
 
 
+def simd_path() -> str:
+    """The vector path of the per-frame kernels: ``"avx2"``, ``"sse2"`` or ``"none"`` (NumPy twins).
+
+    The compiled frame-features kernel runs four frames per AVX2 register where the CPU has it
+    (``INSOLE_NO_AVX=1`` turns that off) and two per SSE2 register otherwise; both give
+    bit-identical results.
+    """
+    if BACKEND != "cython":
+        return "none"
+    mod = _COMPILED.get("frame_features")
+    return "avx2" if mod is not None and getattr(mod, "avx_in_use", lambda: False)() else "sse2"
+
+
 def default_num_threads() -> int:
     """Threads the parallel kernels use: ``INSOLE_NUM_THREADS``, else ``OMP_NUM_THREADS``, else all cores."""
     for var in ("INSOLE_NUM_THREADS", "OMP_NUM_THREADS"):
@@ -666,6 +679,7 @@ def sensor_accumulate(values: np.ndarray, loaded: np.ndarray, peak: np.ndarray, 
 __all__ = [
     "BACKEND",
     "BACKEND_REASON",
+    "simd_path",
     "FrameFeatures",
     "RegionCSR",
     "SegmentFirst",

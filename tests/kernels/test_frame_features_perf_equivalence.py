@@ -167,3 +167,30 @@ def test_read_only_input(ff):
     offset, gain = _calibration(rng, 16, np.uint16)
     _close(_ff(ff, values, csr, scale, ap, ml, offset=offset, gain=gain),
            _ff(_reference.frame_features, values, csr, scale, ap, ml, offset=offset, gain=gain))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint16])
+@pytest.mark.parametrize("calibrated", [False, True])
+def test_avx2_path_is_bit_identical_to_the_lane_pairs(ff, dtype, calibrated):
+    """Four frames per AVX register give exactly the SSE2 lane pairs' results (same operations, same order)."""
+    mod = pytest.importorskip("insole._ext.frame_features")
+    if not mod.set_avx(True):
+        pytest.skip("this CPU or build has no AVX2 path")
+    rng = np.random.default_rng(11)
+    try:
+        for m in (1, 3, 4, 5, 16, 17, 99):
+            for n in (1, 7, 8, 9, 63, 500):
+                values = _values(rng, n, m, dtype)
+                if dtype == np.float32:
+                    values[rng.random(values.shape) < 0.01] = np.nan
+                    values[rng.random(values.shape) < 0.005] = np.inf
+                csr, scale, ap, ml = _layout(rng, m)
+                cal = dict(offset=rng.uniform(0, 30, m), gain=rng.uniform(0.05, 0.3, m)) if calibrated else {}
+                outs = []
+                for on in (True, False):
+                    assert mod.set_avx(on) is on
+                    outs.append(_ff(ff, values, csr, scale, ap, ml, threads=2, **cal))
+                for got, want in zip(*outs):
+                    np.testing.assert_array_equal(got, want)
+    finally:
+        mod.set_avx(True)
