@@ -22,6 +22,9 @@ How it is fast (figures: ``benchmarks/bench_frame_features.py``):
   extra.  Regions whose weights are all 1 skip the products; regions go in
   pairs so that a frame's two results are one store.  The only per-call
   preparation is O(n_sensors + n_entries): weights laid out as lane pairs.
+* Where the CPU has AVX2 (checked once at import), float32 and uint16 frames go
+  four to a register instead (``insole_quad_*`` below): the same operations in
+  the same order, so the results are bit-identical to the lane pairs.
 * ``prange`` over blocks (dynamic schedule, so that a core shared with other
   work does not hold the other thread up); each thread owns its scratch block.
 
