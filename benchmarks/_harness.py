@@ -15,21 +15,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def interleaved_best_s(fns: dict[str, Callable[[], object]], *, repeat: int = 5, min_time_s: float = 0.2) -> dict[str, float]:
+    """Best wall time of one call per candidate over ``repeat`` rounds.
+
+    Each round times every candidate once, in turn (each looping to ``min_time_s``), so that load
+    from other jobs on the machine hits them alike.
+    """
+    for fn in fns.values():
+        fn()  # warm up (page faults, lazy imports, thread pools)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            n = 0
+            t0 = time.perf_counter()
+            while True:
+                fn()
+                n += 1
+                elapsed = time.perf_counter() - t0
+                if elapsed >= min_time_s:
+                    break
+            best[name] = min(best[name], elapsed / n)
+    return best
+
+
 def best_time_s(fn: Callable[[], object], *, repeat: int = 5, min_time_s: float = 0.2) -> float:
     """Best wall time of one call over ``repeat`` rounds (each round loops to ``min_time_s``)."""
-    fn()  # warm up (page faults, lazy imports, thread pools)
-    best = float("inf")
-    for _ in range(repeat):
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed >= min_time_s:
-                break
-        best = min(best, elapsed / n)
-    return best
+    return interleaved_best_s({"fn": fn}, repeat=repeat, min_time_s=min_time_s)["fn"]
 
 
 def machine() -> dict:

@@ -28,13 +28,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import emit
+from _harness import emit, interleaved_best_s
 
 from insole import kernels
 from insole.calibration import Calibration
@@ -106,25 +105,6 @@ def _best_numpy_region_pressure(values, area_mm2, csr, floor_value, offset, gain
     return run
 
 
-def _interleaved_best(fns: dict, rounds: int, min_time_s: float) -> dict:
-    """Best time of one call per candidate; every round times each candidate once, in turn."""
-    for fn in fns.values():
-        fn()  # warm up (page faults, lazy imports, thread pools)
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            n = 0
-            t0 = time.perf_counter()
-            while True:
-                fn()
-                n += 1
-                elapsed = time.perf_counter() - t0
-                if elapsed >= min_time_s:
-                    break
-            best[name] = min(best[name], elapsed / n)
-    return best
-
-
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60_000)
@@ -164,15 +144,15 @@ def main(argv=None) -> list[dict]:
                                     _best_numpy_region_pressure(values, area, csr, spec.floor_value, offset, gain)),
             }
             for kernel_name, (kernel, twin, kargs, best_np) in cases.items():
-                times = _interleaved_best({
+                times = interleaved_best_s({
                     "read": values.sum,
                     "c1": lambda kernel=kernel, kargs=kargs: kernel(*kargs, 1),
                     "c2": lambda kernel=kernel, kargs=kargs: kernel(*kargs, 2),
-                }, args.rounds, 0.1)
+                }, repeat=args.rounds, min_time_s=0.1)
                 # NumPy after the kernels: BLAS worker threads keep spinning for a while after a
                 # call and would slow down whatever runs next; the twin is 10-50x slower
-                t_np = _interleaved_best({"best": best_np}, args.rounds, 0.1)["best"]
-                t_twin = _interleaved_best({"twin": lambda twin=twin, kargs=kargs: twin(*kargs, 1)}, 3, 0.2)["twin"]
+                t_np = interleaved_best_s({"best": best_np}, repeat=args.rounds, min_time_s=0.1)["best"]
+                t_twin = interleaved_best_s({"twin": lambda twin=twin, kargs=kargs: twin(*kargs, 1)}, repeat=3, min_time_s=0.2)["twin"]
                 t_read, t_c1, t_c2 = times["read"], times["c1"], times["c2"]
                 rows.append({
                     "kernel": kernel_name,

@@ -36,13 +36,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import emit
+from _harness import best_time_s, emit
 
 from insole import kernels
 from insole.features import FeatureSpec
@@ -93,18 +92,7 @@ def _interleave(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 def _timed(fn, rounds: int, min_time_s: float) -> float:
     """Best time of one call over ``rounds`` rounds, each looping to ``min_time_s``."""
-    fn()  # warm up
-    best = float("inf")
-    for _ in range(rounds):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed >= min_time_s:
-                break
-        best = min(best, elapsed / n)
-    return best
+    return best_time_s(fn, repeat=rounds, min_time_s=min_time_s)
 
 
 def _kernel_cases(w: dict, layout, rate_hz: float, block_frames: int, rng: np.random.Generator) -> list[tuple]:

@@ -756,7 +756,7 @@ class Recorder:
         if self.on_frames is not None:
             try:
                 self.on_frames(foot, t_host, values)
-            except Exception as exc:  # noqa: BLE001 - a viewer's bug must never cost the recording
+            except Exception as exc:
                 self.on_frames = None
                 print(f"warning: the live display stopped ({type(exc).__name__}: {exc}); still recording",
                       file=sys.stderr, flush=True)

@@ -47,4 +47,18 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def port_specs(urls, left_url: str | None, right_url: str | None) -> list:
+    """The ports of ``insole record`` / ``insole live``: plain URLs plus ``--left`` / ``--right`` ones."""
+    from insole.acquisition.recorder import PortSpec
+
+    specs = [PortSpec(u) for u in urls]
+    if left_url:
+        specs.append(PortSpec(left_url, "left"))
+    if right_url:
+        specs.append(PortSpec(right_url, "right"))
+    if not specs:
+        raise click.UsageError("give a port URL, or --left URL and --right URL (see 'insole ports')")
+    return specs
+
+
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from insole.cli._base import CONTEXT_SETTINGS, overwrite_option
+from insole.cli._base import CONTEXT_SETTINGS, overwrite_option, port_specs
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -79,18 +79,12 @@ def cli(urls: tuple[str, ...], left_url: str | None, right_url: str | None, layo
       insole live socket://raspberrypi:5000 --layout pedar-99 --headless --snapshot now.png --duration 60
       insole emulate --pty --rate 1000   # in another terminal: a virtual insole to watch
     """
-    from insole.acquisition.recorder import PortSpec, Recorder
+    from insole.acquisition.recorder import Recorder
     from insole.exceptions import InsoleError
     from insole.live import LiveState, LiveView, make_figure, run_live
     from insole.recording import Metadata
 
-    specs = [PortSpec(u) for u in urls]
-    if left_url:
-        specs.append(PortSpec(left_url, "left"))
-    if right_url:
-        specs.append(PortSpec(right_url, "right"))
-    if not specs:
-        raise click.UsageError("give a port URL, or --left URL and --right URL (see 'insole ports')")
+    specs = port_specs(urls, left_url, right_url)
     recorder = Recorder(output, specs, layout, fmt=fmt, baud=baud, duration_s=duration_s, calibration=calibration,
                         channel_map=channel_map, metadata=Metadata(body_mass_kg=body_mass_kg), overwrite=overwrite,
                         compression=compression)

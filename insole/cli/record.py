@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import click
 
-from insole.cli._base import CONTEXT_SETTINGS, overwrite_option
+from insole.cli._base import CONTEXT_SETTINGS, overwrite_option, port_specs
 
 
 class _KeyMarkers(threading.Thread):
@@ -114,17 +114,11 @@ def cli(urls: tuple[str, ...], left_url: str | None, right_url: str | None, outp
       insole record socket://127.0.0.1:5000 -o walk.h5 --layout pedar-99 --subject s01 --task walk
       insole emulate --pty   # in another terminal: a virtual insole to record from
     """
-    from insole.acquisition.recorder import PortSpec, Recorder
+    from insole.acquisition.recorder import Recorder
     from insole.exceptions import InsoleError
     from insole.recording import Metadata
 
-    specs = [PortSpec(u) for u in urls]
-    if left_url:
-        specs.append(PortSpec(left_url, "left"))
-    if right_url:
-        specs.append(PortSpec(right_url, "right"))
-    if not specs:
-        raise click.UsageError("give a port URL, or --left URL and --right URL (see 'insole ports')")
+    specs = port_specs(urls, left_url, right_url)
     interactive = sys.stderr.isatty() and not quiet
     recorder = Recorder(
         output, specs, layout, fmt=fmt, baud=baud, duration_s=duration_s, calibration=calibration,

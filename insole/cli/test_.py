@@ -121,11 +121,10 @@ def _store(name: str, path: str, foot: str, tree: dict, sym: dict | None, no_wri
 
 def _write_json(json_path: str | None, doc: dict) -> None:
     if json_path:
-        from insole.foot_tests._common import clean
-
         from pathlib import Path
 
         from insole.analysis import _atomic_text
+        from insole.foot_tests._common import clean
 
         _atomic_text(Path(json_path), json.dumps(clean(doc), indent=1))  # whole or not at all
 

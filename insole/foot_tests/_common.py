@@ -8,7 +8,6 @@ for frames in memory and live frames), so the tests measure exactly what
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,20 +329,10 @@ def symmetry_angle_pct(left: float | None, right: float | None) -> float:
 
 
 def clean(x: Any) -> Any:
-    """JSON-safe copy: numpy to Python, NaN to None."""
-    if isinstance(x, dict):
-        return {str(k): clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [clean(v) for v in x.tolist()]
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
+    """JSON-safe copy: numpy to Python, NaN to None (the analysis JSON's own rule)."""
+    from insole.analysis import _clean
+
+    return _clean(x)
 
 
 def read_derived(path: str | os.PathLike, name: str) -> dict[str, Any]:

@@ -679,7 +679,6 @@ def sensor_accumulate(values: np.ndarray, loaded: np.ndarray, peak: np.ndarray, 
 __all__ = [
     "BACKEND",
     "BACKEND_REASON",
-    "simd_path",
     "FrameFeatures",
     "RegionCSR",
     "SegmentFirst",
@@ -695,6 +694,7 @@ __all__ = [
     "segment_stats",
     "segment_sum",
     "sensor_accumulate",
+    "simd_path",
     "sosfilt_padlen",
     "stance_events",
 ]

@@ -14,8 +14,6 @@ a pause as long as that, so drawing uses at most about half of a core).
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -163,7 +161,7 @@ def run_live(
             outcome["error"] = exc
 
     thread = threading.Thread(target=record, name="insole-live-recorder", daemon=True)
-    restore = _install_signals(recorder)
+    restore = recorder._install_signals()  # Ctrl-C / SIGTERM stop it cleanly, as in insole record
     shots = _Snapshots(snapshot_path, frames_dir, snapshot_every_s)
     period = 1.0 / float(fps)
     t_start = time.monotonic()
@@ -241,28 +239,6 @@ def run_live(
         frames_lost=lost,
         snapshots=list(shots.written),
     )
-
-
-def _install_signals(recorder: Any) -> Callable[[], None]:
-    """Ctrl-C / SIGTERM stop the recording cleanly (the recorder runs in a thread, where it cannot catch them)."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    saved: dict[int, Any] = {}
-
-    def on_signal(signum: int, frame: object) -> None:
-        recorder.stop("interrupted")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        saved[sig] = signal.signal(sig, on_signal)
-    if hasattr(signal, "SIGXFSZ"):  # a file-size limit fails a write (EFBIG) instead of killing us
-        saved[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    def restore() -> None:
-        for sig, handler in saved.items():
-            with contextlib.suppress(Exception):
-                signal.signal(sig, handler)
-
-    return restore
 
 
 __all__ = ["LiveResult", "run_live"]

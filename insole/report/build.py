@@ -351,9 +351,9 @@ class _Builder:
             if not starts.size:
                 continue
 
-            def col(key: str, fill: Any = np.nan) -> np.ndarray:
-                v = np.atleast_1d(np.asarray(d.get(key, [fill] * starts.size)))
-                return v if v.size == starts.size else np.full(starts.size, fill)
+            def col(key: str, fill: Any = np.nan, d: dict = d, n_reps: int = starts.size) -> np.ndarray:
+                v = np.atleast_1d(np.asarray(d.get(key, [fill] * n_reps)))
+                return v if v.size == n_reps else np.full(n_reps, fill)
 
             valid, classes, reasons = col("valid", False).astype(bool), col("end_class", ""), col("reject_reason", "")
             hold, dtop, med = col("hold_s").astype(float), col("d_top").astype(float), col("medial_share_top").astype(float)

@@ -609,7 +609,9 @@ def _heel_raise(tree: Mapping[str, Any] | None) -> list[Finding]:
             out.append(Finding("heel_raise", Msg("finding.heel_raise_fatigue", {"foot": ft}), Msg("comparison.heel_raise_fatigue_rule"), "H",
                                (Msg("caveat.heel_raise_classes"),), ("houck2009",), rule="heel_raise_end", foot=foot))
     if all(f in results and results[f].valid_reps is not None for f in FEET):
-        from insole.analysis import count_symmetry_angle_pct  # 0 valid reps on one side is the most marked case
+        from insole.analysis import (
+            count_symmetry_angle_pct,  # 0 valid reps on one side is the most marked case
+        )
 
         sa = count_symmetry_angle_pct(float(results["left"].valid_reps), float(results["right"].valid_reps))  # type: ignore[arg-type]
         if math.isfinite(sa) and abs(sa) > SA_NOTABLE:
